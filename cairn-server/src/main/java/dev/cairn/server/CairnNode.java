@@ -42,6 +42,15 @@ public final class CairnNode implements Closeable {
     throw new UnsupportedOperationException("not yet");
   }
 
+  /**
+   * Stops the node abruptly, as a crash would: no snapshot, no goodbye to peers. What was
+   * acknowledged is on disk already; what was in flight is lost. For tests.
+   */
+  public void kill() {
+    throw new UnsupportedOperationException("not yet");
+  }
+
+  /** Stops the node gracefully. */
   @Override
   public void close() throws IOException {}
 }
