@@ -1,11 +1,44 @@
 package dev.cairn.client;
 
+import dev.cairn.client.internal.BlockUpload;
+import dev.cairn.client.internal.Connections;
+import dev.cairn.client.internal.Errors;
+import dev.cairn.client.internal.FileReader;
+import dev.cairn.proto.ClusterStatusRequest;
+import dev.cairn.proto.ClusterStatusResponse;
+import dev.cairn.proto.CommitMode;
+import dev.cairn.proto.CommitRequest;
+import dev.cairn.proto.DeleteRequest;
+import dev.cairn.proto.Extent;
+import dev.cairn.proto.FileInfo;
+import dev.cairn.proto.ListResponse;
+import dev.cairn.proto.LookupResponse;
+import dev.cairn.proto.MetaServiceGrpc;
+import dev.cairn.proto.MetaServiceGrpc.MetaServiceBlockingStub;
+import dev.cairn.proto.MkdirRequest;
+import dev.cairn.proto.MutationResponse;
+import dev.cairn.proto.NodeAddress;
+import dev.cairn.proto.NodeStatus;
+import dev.cairn.proto.PathRequest;
+import dev.cairn.proto.RenameRequest;
+import dev.cairn.proto.RequestId;
+import dev.cairn.proto.StatResponse;
+import dev.cairn.proto.Status;
+import io.grpc.ManagedChannel;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * A connection to a Cairn cluster. Built from the addresses of some or all nodes; any node answers
@@ -13,8 +46,25 @@ import java.util.List;
  * Builder#failoverTimeout}; every mutation carries a request id so that a retry is applied once.
  *
  * <p>Thread-safe: share one client between threads. Close it to release its connections.
+ *
+ * <p>Every method throws {@link CairnException} with a {@link ErrorCode}; retryable failures have
+ * already been retried for the failover timeout when one comes out. A mutation that fails with
+ * {@link ErrorCode#UNAVAILABLE} after the timeout may or may not have been applied.
  */
 public final class CairnClient implements Closeable {
+  private static final long META_DEADLINE_SECONDS = 15;
+
+  private final Connections nodes;
+  private final String clientId = UUID.randomUUID().toString();
+  private final AtomicLong seq = new AtomicLong();
+  private final int inlineThreshold;
+  private final int blockSize;
+
+  private CairnClient(Builder b) {
+    this.nodes = new Connections(b.addresses, b.failoverTimeout);
+    this.inlineThreshold = b.inlineThreshold;
+    this.blockSize = b.blockSize;
+  }
 
   public static Builder builder() {
     return new Builder();
@@ -32,9 +82,17 @@ public final class CairnClient implements Closeable {
     int inlineThreshold = 64 * 1024;
     int blockSize = 8 * 1024 * 1024;
 
+    private Builder() {}
+
     /** host:port addresses, comma-separated. */
     public Builder addresses(String commaSeparated) {
-      return addresses(List.of(commaSeparated.trim().split("\\s*,\\s*")));
+      List<String> list = new ArrayList<>();
+      for (String a : commaSeparated.split(",")) {
+        if (!a.isBlank()) {
+          list.add(a.trim());
+        }
+      }
+      return addresses(list);
     }
 
     public Builder addresses(List<String> addresses) {
@@ -50,72 +108,123 @@ public final class CairnClient implements Closeable {
 
     /** Files up to this size are kept inline in the namespace instead of in blocks (64 KiB). */
     public Builder inlineThreshold(int bytes) {
+      if (bytes < 0 || bytes > 64 * 1024) {
+        throw new IllegalArgumentException("inline threshold must be 0..65536 bytes");
+      }
       this.inlineThreshold = bytes;
       return this;
     }
 
     /** Size of the blocks a file is split into (8 MiB). */
     public Builder blockSize(int bytes) {
+      if (bytes < BlockUpload.CHUNK_SIZE || bytes % BlockUpload.CHUNK_SIZE != 0) {
+        throw new IllegalArgumentException(
+            "block size must be a positive multiple of " + BlockUpload.CHUNK_SIZE);
+      }
       this.blockSize = bytes;
       return this;
     }
 
+    /**
+     * Builds the client. No connection is made until the first call.
+     *
+     * @throws IllegalArgumentException if no address was given
+     */
     public CairnClient build() {
-      throw new UnsupportedOperationException("not yet");
+      if (addresses.isEmpty()) {
+        throw new IllegalArgumentException("no node addresses given");
+      }
+      for (String a : addresses) {
+        int colon = a.lastIndexOf(':');
+        if (colon <= 0 || !a.substring(colon + 1).matches("\\d{1,5}")) {
+          throw new IllegalArgumentException("'" + a + "' is not HOST:PORT");
+        }
+      }
+      return new CairnClient(this);
     }
   }
 
+  // ------------------------------------------------------------------ namespace
+
   /** The entry at {@code path}; {@link ErrorCode#NOT_FOUND} if there is none. */
   public FileStatus stat(String path) throws CairnException {
-    throw new UnsupportedOperationException("not yet");
+    StatResponse r = meta("stat " + path, s -> s.stat(pathRequest(path)), StatResponse::getStatus);
+    return toStatus(r.getInfo());
   }
 
   /** True if something exists at {@code path}. */
   public boolean exists(String path) throws CairnException {
-    throw new UnsupportedOperationException("not yet");
+    try {
+      stat(path);
+      return true;
+    } catch (CairnException e) {
+      if (e.code() == ErrorCode.NOT_FOUND) {
+        return false;
+      }
+      throw e;
+    }
   }
 
-  /** The entries of a directory, sorted by name. */
+  /** The entries of a directory, sorted by name; for a file, the file itself. */
   public List<FileStatus> list(String dir) throws CairnException {
-    throw new UnsupportedOperationException("not yet");
+    ListResponse r = meta("list " + dir, s -> s.list(pathRequest(dir)), ListResponse::getStatus);
+    List<FileStatus> out = new ArrayList<>(r.getEntriesCount());
+    r.getEntriesList().forEach(i -> out.add(toStatus(i)));
+    return out;
   }
 
   /** Creates a directory; with {@code parents}, also missing parents, and no error if it exists. */
   public FileStatus mkdir(String path, boolean parents) throws CairnException {
-    throw new UnsupportedOperationException("not yet");
+    RequestId id = nextRequestId();
+    MutationResponse r = meta("mkdir " + path,
+        s -> s.mkdir(MkdirRequest.newBuilder().setPath(path).setParents(parents)
+            .setRequestId(id).build()),
+        MutationResponse::getStatus);
+    return toStatus(r.getInfo());
   }
 
   /** Creates an empty file; {@link ErrorCode#ALREADY_EXISTS} if the path exists. */
   public FileStatus create(String path) throws CairnException {
-    throw new UnsupportedOperationException("not yet");
+    return commit(path, CommitMode.CREATE_NEW, false, 0, List.of(), 0);
   }
 
   /**
    * Writes a file from a stream, creating it or replacing its content. The new content becomes
    * visible at once when this returns, after every block is fsynced on its replicas. The stream is
-   * read to its end, not closed.
+   * read to its end, not closed. Only one block is held in memory at a time.
    */
   public FileStatus write(String path, InputStream data) throws IOException {
-    throw new UnsupportedOperationException("not yet");
+    return commit(path, CommitMode.OVERWRITE, false, 0, upload(data), 0);
   }
 
   /** Writes a byte array as the whole content of a file. */
   public FileStatus write(String path, byte[] data) throws IOException {
-    throw new UnsupportedOperationException("not yet");
+    return write(path, new java.io.ByteArrayInputStream(data));
   }
 
   /**
    * Replaces the content only if the file is still at {@code expectedVersion}; otherwise throws
-   * {@link ConflictException} and changes nothing.
+   * {@link ConflictException} and changes nothing. An {@code expectedVersion} of 0 means the file
+   * must not exist yet, and creates it.
    */
   public FileStatus writeIfVersion(String path, long expectedVersion, InputStream data)
       throws IOException {
-    throw new UnsupportedOperationException("not yet");
+    try {
+      return commit(path, CommitMode.OVERWRITE, true, expectedVersion, upload(data), 0);
+    } catch (ConflictException e) {
+      throw new ConflictException(e.getMessage(), expectedVersion);
+    }
   }
 
-  /** Appends a stream to an existing file. */
+  /** Appends a stream to an existing file; {@link ErrorCode#NOT_FOUND} if there is none. */
   public FileStatus append(String path, InputStream data) throws IOException {
-    throw new UnsupportedOperationException("not yet");
+    FileStatus before = stat(path);
+    if (before.directory()) {
+      throw new CairnException(ErrorCode.IS_A_DIRECTORY, path + " is a directory");
+    }
+    // Small appends to a small file stay inline; anything bigger becomes blocks.
+    int inlineRoom = (int) Math.max(0, inlineThreshold - before.size());
+    return commit(path, CommitMode.APPEND, false, 0, upload(data, inlineRoom), 0);
   }
 
   /**
@@ -123,44 +232,168 @@ public final class CairnClient implements Closeable {
    * verifying checksums and moving to another replica when one fails. Close it.
    */
   public CairnInputStream open(String path) throws IOException {
-    throw new UnsupportedOperationException("not yet");
+    LookupResponse r =
+        meta("read " + path, s -> s.lookup(pathRequest(path)), LookupResponse::getStatus);
+    Map<String, String> addresses = new HashMap<>();
+    for (NodeAddress n : r.getNodesList()) {
+      addresses.put(n.getId(), n.getAddress());
+    }
+    return new FileReader(nodes, path, toStatus(r.getInfo()), r.getInfo().getExtentsList(),
+        addresses);
   }
 
   /** Copies a whole file to {@code out}; returns the status of the version read. */
   public FileStatus read(String path, OutputStream out) throws IOException {
-    throw new UnsupportedOperationException("not yet");
+    try (CairnInputStream in = open(path)) {
+      in.transferTo(out);
+      return in.status();
+    }
   }
 
   /** The whole content of a file, for small files. */
   public byte[] readAllBytes(String path) throws IOException {
-    throw new UnsupportedOperationException("not yet");
+    try (CairnInputStream in = open(path)) {
+      return in.readAllBytes();
+    }
   }
 
   /** Deletes a file or an empty directory; with {@code recursive}, a directory and its content. */
   public void delete(String path, boolean recursive) throws CairnException {
-    throw new UnsupportedOperationException("not yet");
+    RequestId id = nextRequestId();
+    meta("delete " + path,
+        s -> s.delete(DeleteRequest.newBuilder().setPath(path).setRecursive(recursive)
+            .setRequestId(id).build()),
+        MutationResponse::getStatus);
   }
 
   /** Moves a file or directory; into {@code target} if that is an existing directory. */
   public FileStatus rename(String source, String target) throws CairnException {
-    throw new UnsupportedOperationException("not yet");
+    RequestId id = nextRequestId();
+    MutationResponse r = meta("mv " + source,
+        s -> s.rename(RenameRequest.newBuilder().setSource(source).setTarget(target)
+            .setRequestId(id).build()),
+        MutationResponse::getStatus);
+    return toStatus(r.getInfo());
   }
 
-  /** Every node's state and the cluster's health. */
+  /** Every node's state and the cluster's health, as seen by the node that answers. */
   public ClusterStatus clusterStatus() throws CairnException {
-    throw new UnsupportedOperationException("not yet");
+    ClusterStatusResponse r = nodes.call("status", (channel, address) ->
+        stub(channel).clusterStatus(ClusterStatusRequest.getDefaultInstance()));
+    List<ClusterStatus.NodeState> states = new ArrayList<>();
+    for (NodeStatus n : r.getNodesList()) {
+      states.add(new ClusterStatus.NodeState(n.getId(), n.getAddress(), n.getUp(),
+          n.getRaftRole(), n.getBlocks(), n.getBytesUsed(), n.getBytesFree(),
+          n.getLastSeenMsAgo(), n.getError()));
+    }
+    String leader = r.getLeaderId().isEmpty() ? null : r.getLeaderId();
+    return new ClusterStatus(leader, states, r.getFiles(), r.getDirectories(), r.getBlocks(),
+        r.getUnderReplicatedBlocks(), r.getUnderReplicatedBytes(), r.getDefaultReplication());
   }
 
   /** The addresses this client knows. */
   public List<String> addresses() {
-    throw new UnsupportedOperationException("not yet");
+    return nodes.addresses();
   }
 
   /** The address of the node calls go to now. */
   public String currentAddress() {
-    throw new UnsupportedOperationException("not yet");
+    return nodes.currentAddress();
   }
 
+  /** Closes the client's connections; calls in progress fail. */
   @Override
-  public void close() {}
+  public void close() {
+    nodes.close();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private RequestId nextRequestId() {
+    return RequestId.newBuilder().setClientId(clientId).setSeq(seq.incrementAndGet()).build();
+  }
+
+  private static PathRequest pathRequest(String path) {
+    return PathRequest.newBuilder().setPath(path).build();
+  }
+
+  private static MetaServiceBlockingStub stub(ManagedChannel channel) {
+    return MetaServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(META_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** A namespace call with failover; the answer's status is checked. */
+  private <T> T meta(String what, Function<MetaServiceBlockingStub, T> call,
+      Function<T, Status> status) throws CairnException {
+    return nodes.call(what, (channel, address) -> {
+      T response = call.apply(stub(channel));
+      Status s = status.apply(response);
+      if (Errors.retryable(s)) {
+        throw new Connections.RetryableException(Errors.toException(s));
+      }
+      Errors.check(s);
+      return response;
+    });
+  }
+
+  private FileStatus commit(String path, CommitMode mode, boolean hasExpected, long expected,
+      List<Extent> extents, int replication) throws CairnException {
+    RequestId id = nextRequestId();
+    CommitRequest request = CommitRequest.newBuilder()
+        .setPath(path)
+        .setMode(mode)
+        .setHasExpectedVersion(hasExpected)
+        .setExpectedVersion(expected)
+        .addAllExtents(extents)
+        .setReplication(replication)
+        .setRequestId(id)
+        .build();
+    MutationResponse r = meta("write " + path, s -> s.commit(request), MutationResponse::getStatus);
+    return toStatus(r.getInfo());
+  }
+
+  private List<Extent> upload(InputStream data) throws IOException {
+    return upload(data, inlineThreshold);
+  }
+
+  /**
+   * Reads the stream to its end: content up to {@code inlineLimit} bytes in all goes inline;
+   * anything longer is cut into blocks, each uploaded (and fsynced on its replicas) before the
+   * next is read.
+   */
+  private List<Extent> upload(InputStream data, int inlineLimit) throws IOException {
+    byte[] buffer = new byte[Math.max(blockSize, inlineLimit + 1)];
+    int filled = data.readNBytes(buffer, 0, inlineLimit + 1);
+    List<Extent> extents = new ArrayList<>();
+    if (filled <= inlineLimit) {
+      if (filled > 0) {
+        extents.add(Extent.newBuilder()
+            .setData(com.google.protobuf.ByteString.copyFrom(buffer, 0, filled)).build());
+      }
+      return extents;
+    }
+    while (true) {
+      if (filled < blockSize) {
+        filled += data.readNBytes(buffer, filled, blockSize - filled);
+      }
+      if (filled == 0) {
+        return extents;
+      }
+      int length = Math.min(filled, blockSize);
+      extents.add(Extent.newBuilder()
+          .setBlock(BlockUpload.upload(nodes, buffer, length, 0))
+          .build());
+      if (filled < blockSize) {
+        return extents;
+      }
+      // Only when the inline probe read past one block's worth does anything remain here.
+      System.arraycopy(buffer, length, buffer, 0, filled - length);
+      filled -= length;
+    }
+  }
+
+  private static FileStatus toStatus(FileInfo i) {
+    return new FileStatus(i.getPath(), i.getDirectory(), i.getSize(), i.getVersion(),
+        Instant.ofEpochMilli(i.getMtimeMs()), i.getReplication(), i.getChildren());
+  }
 }

@@ -1,0 +1,144 @@
+package dev.cairn.client.internal;
+
+import dev.cairn.client.CairnException;
+import dev.cairn.client.ErrorCode;
+import io.grpc.ManagedChannel;
+import io.grpc.Status.Code;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.Closeable;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client's channels to the nodes it knows, and the failover loop: a call goes to the current
+ * node; when that node cannot be reached, or answers that it cannot serve right now, the call
+ * moves to the next node and tries again, until the failover timeout runs out.
+ *
+ * <p>Thread-safe.
+ */
+public final class Connections implements Closeable {
+  private static final Logger log = LoggerFactory.getLogger(Connections.class);
+  public static final int MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+
+  private final List<String> addresses;
+  private final Duration failoverTimeout;
+  private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private final AtomicInteger current = new AtomicInteger();
+
+  public Connections(List<String> addresses, Duration failoverTimeout) {
+    if (addresses.isEmpty()) {
+      throw new IllegalArgumentException("no node addresses given");
+    }
+    this.addresses = List.copyOf(addresses);
+    this.failoverTimeout = failoverTimeout;
+  }
+
+  public List<String> addresses() {
+    return addresses;
+  }
+
+  public String currentAddress() {
+    return addresses.get(Math.floorMod(current.get(), addresses.size()));
+  }
+
+  public ManagedChannel channel(String address) {
+    return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
+        .usePlaintext()
+        .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+        .build());
+  }
+
+  /** One attempt of a call on one node. */
+  public interface Attempt<T> {
+    /**
+     * Runs the call on {@code channel}. Throws {@link StatusRuntimeException} for transport
+     * failures and {@link RetryableException} for answers that say "try again".
+     */
+    T run(ManagedChannel channel, String address) throws CairnException;
+  }
+
+  /** A node's answer that another try, on it or on another node, may succeed. */
+  public static final class RetryableException extends RuntimeException {
+    public final CairnException cause;
+
+    public RetryableException(CairnException cause) {
+      super(cause.getMessage(), cause, false, false);
+      this.cause = cause;
+    }
+  }
+
+  /** Runs a call with failover; see the class comment. */
+  public <T> T call(String what, Attempt<T> attempt) throws CairnException {
+    long deadline = System.nanoTime() + failoverTimeout.toNanos();
+    int tries = 0;
+    CairnException last = null;
+    while (true) {
+      int index = current.get();
+      String address = addresses.get(Math.floorMod(index, addresses.size()));
+      try {
+        return attempt.run(channel(address), address);
+      } catch (StatusRuntimeException e) {
+        if (!transient_(e.getStatus().getCode())) {
+          throw new CairnException(ErrorCode.INTERNAL,
+              what + " failed on " + address + ": " + e.getStatus(), e);
+        }
+        last = new CairnException(ErrorCode.UNAVAILABLE,
+            what + ": node " + address + " unreachable (" + e.getStatus().getCode() + ")", e);
+      } catch (RetryableException e) {
+        last = e.cause;
+      }
+      tries++;
+      if (System.nanoTime() > deadline) {
+        throw new CairnException(last.code(), last.getMessage() + "; gave up after "
+            + failoverTimeout.toSeconds() + " s and " + tries + " tries", last);
+      }
+      // Move on from the node that failed, unless another thread already did.
+      if (current.compareAndSet(index, index + 1)) {
+        log.debug("{}: moving from {} to the next node: {}", what, address, last.getMessage());
+      }
+      pause(tries);
+    }
+  }
+
+  private void pause(int tries) {
+    // Going round every node once costs nothing; after that, back off so that a cluster without
+    // a leader is not hammered while it elects one.
+    if (tries < addresses.size()) {
+      return;
+    }
+    long ms = Math.min(500, 25L << Math.min(5, tries / addresses.size()));
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while failing over", e);
+    }
+  }
+
+  private static boolean transient_(Code code) {
+    return switch (code) {
+      case UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED, ABORTED, RESOURCE_EXHAUSTED -> true;
+      default -> false;
+    };
+  }
+
+  @Override
+  public void close() {
+    channels.values().forEach(ManagedChannel::shutdownNow);
+    for (ManagedChannel c : channels.values()) {
+      try {
+        c.awaitTermination(2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+}

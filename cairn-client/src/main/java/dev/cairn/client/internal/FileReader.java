@@ -1,0 +1,198 @@
+package dev.cairn.client.internal;
+
+import dev.cairn.client.CairnException;
+import dev.cairn.client.CairnInputStream;
+import dev.cairn.client.ErrorCode;
+import dev.cairn.client.FileStatus;
+import dev.cairn.proto.BlockRef;
+import dev.cairn.proto.BlockServiceGrpc;
+import dev.cairn.proto.Extent;
+import dev.cairn.proto.ReadBlockRequest;
+import dev.cairn.proto.ReadBlockResponse;
+import io.grpc.Context;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32C;
+
+/**
+ * Reads one version of a file: inline extents from the lookup, blocks chunk by chunk from their
+ * replicas. Every chunk's CRC32C is checked here too; a replica that fails (unreachable, missing
+ * block, bad checksum) is left for the next one, resuming at the same chunk.
+ *
+ * <p>Not thread-safe, like any InputStream.
+ */
+public final class FileReader extends CairnInputStream {
+  private final Connections nodes;
+  private final FileStatus status;
+  private final List<Extent> extents;
+  private final Map<String, String> addresses;
+  private final String path;
+  private final CRC32C crc = new CRC32C();
+
+  private int extentIndex = -1;
+  private byte[] chunk = new byte[0];
+  private int chunkPos;
+  // Position inside the current block extent.
+  private BlockRef block;
+  private int replicaIndex;
+  private long blockOffset;
+  private Iterator<ReadBlockResponse> stream;
+  private Context.CancellableContext streamContext;
+  private final List<String> failures = new ArrayList<>();
+
+  public FileReader(Connections nodes, String path, FileStatus status, List<Extent> extents,
+      Map<String, String> addresses) {
+    this.nodes = nodes;
+    this.path = path;
+    this.status = status;
+    this.extents = extents;
+    this.addresses = addresses;
+  }
+
+  @Override
+  public FileStatus status() {
+    return status;
+  }
+
+  @Override
+  public int read() throws IOException {
+    byte[] one = new byte[1];
+    int n = read(one, 0, 1);
+    return n < 0 ? -1 : one[0] & 0xff;
+  }
+
+  @Override
+  public int read(byte[] buf, int off, int len) throws IOException {
+    if (len == 0) {
+      return 0;
+    }
+    while (chunkPos >= chunk.length) {
+      if (!advance()) {
+        return -1;
+      }
+    }
+    int n = Math.min(len, chunk.length - chunkPos);
+    System.arraycopy(chunk, chunkPos, buf, off, n);
+    chunkPos += n;
+    return n;
+  }
+
+  /** Loads the next piece of content into {@code chunk}; false at the end of the file. */
+  private boolean advance() throws IOException {
+    if (block != null && blockOffset < block.getLength()) {
+      chunk = nextBlockChunk();
+      chunkPos = 0;
+      return true;
+    }
+    closeStream();
+    block = null;
+    extentIndex++;
+    if (extentIndex >= extents.size()) {
+      return false;
+    }
+    Extent e = extents.get(extentIndex);
+    if (e.hasBlock()) {
+      block = e.getBlock();
+      blockOffset = 0;
+      replicaIndex = preferredReplica(block);
+      failures.clear();
+      chunk = new byte[0];
+    } else {
+      chunk = e.getData().toByteArray();
+    }
+    chunkPos = 0;
+    return true;
+  }
+
+  /** Starts with the replica on the node the client talks to, if it holds one. */
+  private int preferredReplica(BlockRef b) {
+    String current = nodes.currentAddress();
+    for (int i = 0; i < b.getReplicasCount(); i++) {
+      if (current.equals(addresses.get(b.getReplicas(i)))) {
+        return i;
+      }
+    }
+    return 0;
+  }
+
+  private byte[] nextBlockChunk() throws IOException {
+    if (b().getReplicasCount() == 0) {
+      throw new CairnException(ErrorCode.UNAVAILABLE, "block " + Long.toHexString(b().getId())
+          + " of " + path + " has no replica left");
+    }
+    int attempts = 0;
+    while (attempts <= 2 * b().getReplicasCount()) {
+      String replica = b().getReplicas(Math.floorMod(replicaIndex, b().getReplicasCount()));
+      try {
+        if (stream == null) {
+          String address = addresses.get(replica);
+          if (address == null) {
+            throw new IOException("no address known for node " + replica);
+          }
+          streamContext = Context.current().withCancellation();
+          Context previous = streamContext.attach();
+          try {
+            stream = BlockServiceGrpc.newBlockingStub(nodes.channel(address))
+                .withDeadlineAfter(10, TimeUnit.MINUTES)
+                .readBlock(ReadBlockRequest.newBuilder()
+                    .setBlockId(b().getId())
+                    .setOffset(blockOffset)
+                    .build());
+          } finally {
+            streamContext.detach(previous);
+          }
+        }
+        if (!stream.hasNext()) {
+          throw new IOException("replica ended early at offset " + blockOffset);
+        }
+        ReadBlockResponse r = stream.next();
+        if (r.hasStatus() && r.getStatus().getCodeValue() != 0) {
+          throw new IOException(r.getStatus().getMessage());
+        }
+        byte[] data = r.getChunk().getData().toByteArray();
+        crc.reset();
+        crc.update(data, 0, data.length);
+        if ((int) crc.getValue() != r.getChunk().getCrc32C()
+            || data.length == 0
+            || blockOffset + data.length > b().getLength()) {
+          throw new IOException("chunk at offset " + blockOffset + " arrived damaged");
+        }
+        blockOffset += data.length;
+        return data;
+      } catch (IOException | StatusRuntimeException e) {
+        failures.add(replica + ": " + e.getMessage());
+        closeStream();
+        replicaIndex++;
+        attempts++;
+      }
+    }
+    throw new CairnException(ErrorCode.UNAVAILABLE, "cannot read block "
+        + Long.toHexString(b().getId()) + " of " + path + " from any replica: " + failures);
+  }
+
+  private BlockRef b() {
+    return block;
+  }
+
+  private void closeStream() {
+    if (streamContext != null) {
+      streamContext.cancel(null);
+      streamContext = null;
+    }
+    stream = null;
+  }
+
+  @Override
+  public void close() {
+    closeStream();
+    extentIndex = extents.size();
+    block = null;
+    chunk = new byte[0];
+    chunkPos = 0;
+  }
+}

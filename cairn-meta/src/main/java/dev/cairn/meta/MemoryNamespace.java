@@ -1,0 +1,283 @@
+package dev.cairn.meta;
+
+import dev.cairn.proto.ErrorCode;
+import dev.cairn.proto.MetaCommand;
+import dev.cairn.proto.MetaQuery;
+import dev.cairn.proto.MetaQueryResult;
+import dev.cairn.proto.MetaResult;
+import dev.cairn.proto.RequestId;
+import dev.cairn.proto.Status;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The namespace held in memory: a tree of directories and files, an index of the blocks live files
+ * reference, the node table and the table of recent results for exactly-once retries. The only
+ * production {@link Namespace}.
+ *
+ * <p>Threading: one {@link ReentrantReadWriteLock}. {@link #apply} and {@link #readSnapshot} take
+ * the write lock; {@link #query}, {@link #writeSnapshot} and the counters take the read lock, so
+ * they see the state between two commands, never in the middle of one. A snapshot holds the read
+ * lock while it writes, which delays {@link #apply} for that long.
+ *
+ * <p>Semantics in brief (see the tests for each rule): paths follow {@link PathNames}; a changed
+ * entry's version is the log index of the change and its mtime the command's {@code time_ms}; a
+ * file's id is the index that created it; a directory's version and mtime change when entries are
+ * added to or removed from it. Commands that carry a request id with a non-empty client id are
+ * applied at most once: a repeat returns the first result. In {@link #query} summaries, {@code
+ * directories} does not count the root.
+ */
+public final class MemoryNamespace implements Namespace {
+
+  private final int defaultReplication;
+  private final int maxInlineBytesPerFile;
+  private final int resultsPerClient;
+  private final int maxClients;
+
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+
+  // Both replaced as a pair by readSnapshot; guarded by lock.
+  private NamespaceTree tree;
+  private RequestTable requests;
+
+  /**
+   * Creates an empty namespace holding only the root directory.
+   *
+   * @param defaultReplication replicas wanted for a file's blocks when its commit asks for 0
+   * @param maxInlineBytesPerFile the most bytes one file may keep inline, outside blocks
+   * @throws IllegalArgumentException if {@code defaultReplication < 1} or {@code
+   *     maxInlineBytesPerFile < 0}
+   */
+  public MemoryNamespace(int defaultReplication, int maxInlineBytesPerFile) {
+    this(
+        defaultReplication,
+        maxInlineBytesPerFile,
+        RequestTable.DEFAULT_RESULTS_PER_CLIENT,
+        RequestTable.DEFAULT_MAX_CLIENTS);
+  }
+
+  /** As the public constructor, with the limits of the exactly-once table; for tests. */
+  MemoryNamespace(
+      int defaultReplication, int maxInlineBytesPerFile, int resultsPerClient, int maxClients) {
+    if (defaultReplication < 1) {
+      throw new IllegalArgumentException(
+          "defaultReplication must be at least 1: " + defaultReplication);
+    }
+    if (maxInlineBytesPerFile < 0) {
+      throw new IllegalArgumentException(
+          "maxInlineBytesPerFile must not be negative: " + maxInlineBytesPerFile);
+    }
+    this.defaultReplication = defaultReplication;
+    this.maxInlineBytesPerFile = maxInlineBytesPerFile;
+    this.resultsPerClient = resultsPerClient;
+    this.maxClients = maxClients;
+    this.tree = new NamespaceTree(defaultReplication, maxInlineBytesPerFile);
+    this.requests = new RequestTable(resultsPerClient, maxClients);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * @throws IllegalArgumentException if {@code index < 1}: log indexes start at 1, and 0 is the
+   *     root's file id
+   */
+  @Override
+  public MetaResult apply(MetaCommand command, long index) {
+    if (index < 1) {
+      throw new IllegalArgumentException("log index must be positive: " + index);
+    }
+    lock.writeLock().lock();
+    try {
+      RequestId id = requestId(command);
+      if (id != null) {
+        MetaResult earlier = requests.find(id.getClientId(), id.getSeq());
+        if (earlier != null) {
+          return earlier;
+        }
+      }
+      MetaResult result = execute(command, index);
+      if (id != null) {
+        requests.remember(id.getClientId(), id.getSeq(), result);
+      }
+      return result;
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  @Override
+  public MetaQueryResult query(MetaQuery query) {
+    lock.readLock().lock();
+    try {
+      return switch (query.getQCase()) {
+        case STAT -> tree.stat(query.getStat().getPath());
+        case LOOKUP -> tree.lookup(query.getLookup().getPath());
+        case LIST -> tree.list(query.getList().getPath());
+        case BLOCK_MAP -> tree.blockMap();
+        case SUMMARY -> tree.summary();
+        case Q_NOT_SET -> failedQuery(ErrorCode.INVALID_ARGUMENT, "the query is empty");
+      };
+    } catch (MetaFailure failure) {
+      return MetaQueryResult.newBuilder().setStatus(failure.status()).build();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** {@inheritDoc} Flushes {@code out} but does not close it. */
+  @Override
+  public void writeSnapshot(OutputStream out) throws IOException {
+    lock.readLock().lock();
+    try {
+      SnapshotFormat.write(tree, requests, out);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /**
+   * {@inheritDoc} The snapshot is read and checked in full before the current state is replaced, so
+   * a failed read leaves the namespace as it was. Does not close {@code in}.
+   *
+   * @throws IOException if the stream fails, ends early, or does not hold a valid snapshot
+   */
+  @Override
+  public void readSnapshot(InputStream in) throws IOException {
+    SnapshotFormat.Loaded loaded =
+        SnapshotFormat.read(
+            in, defaultReplication, maxInlineBytesPerFile, resultsPerClient, maxClients);
+    lock.writeLock().lock();
+    try {
+      tree = loaded.tree();
+      requests = loaded.requests();
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /** The number of files. */
+  public long fileCount() {
+    lock.readLock().lock();
+    try {
+      return tree.fileCount;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** The number of directories, not counting the root. */
+  public long directoryCount() {
+    lock.readLock().lock();
+    try {
+      return tree.directoryCount;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** The number of blocks referenced by files. */
+  public long blockCount() {
+    lock.readLock().lock();
+    try {
+      return tree.blocks.size();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** The sum of all files' sizes, in bytes. */
+  public long totalBytes() {
+    lock.readLock().lock();
+    try {
+      return tree.totalBytes;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** The number of nodes in the node table. */
+  public int nodeCount() {
+    lock.readLock().lock();
+    try {
+      return tree.nodes.size();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** The replication given to files whose commit asks for 0. */
+  public int defaultReplication() {
+    return defaultReplication;
+  }
+
+  /** The most bytes one file may keep inline. */
+  public int maxInlineBytesPerFile() {
+    return maxInlineBytesPerFile;
+  }
+
+  /** Recomputes the counters and block index from the tree; for tests. */
+  void checkInvariants() {
+    lock.readLock().lock();
+    try {
+      tree.checkInvariants();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** The number of clients in the exactly-once table; for tests. */
+  int rememberedClients() {
+    lock.readLock().lock();
+    try {
+      return requests.clientCount();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  private MetaResult execute(MetaCommand command, long index) {
+    long timeMs = command.getTimeMs();
+    try {
+      return switch (command.getOpCase()) {
+        case MKDIR -> tree.mkdir(command.getMkdir(), index, timeMs);
+        case COMMIT -> tree.commit(command.getCommit(), index, timeMs);
+        case DELETE -> tree.delete(command.getDelete(), index, timeMs);
+        case RENAME -> tree.rename(command.getRename(), index, timeMs);
+        case SET_REPLICAS -> tree.setReplicas(command.getSetReplicas());
+        case REGISTER_NODE -> tree.registerNode(command.getRegisterNode());
+        case OP_NOT_SET ->
+            throw new MetaFailure(ErrorCode.INVALID_ARGUMENT, "the command has no operation");
+      };
+    } catch (MetaFailure failure) {
+      return failure.toResult();
+    }
+  }
+
+  /**
+   * The id that makes a command exactly-once: the command's own, or else the one inside its
+   * request, so that a proposer that fills in only one of them is still protected. Null if neither
+   * names a client.
+   */
+  private static RequestId requestId(MetaCommand command) {
+    if (!command.getRequestId().getClientId().isEmpty()) {
+      return command.getRequestId();
+    }
+    RequestId inner =
+        switch (command.getOpCase()) {
+          case MKDIR -> command.getMkdir().getRequestId();
+          case COMMIT -> command.getCommit().getRequestId();
+          case DELETE -> command.getDelete().getRequestId();
+          case RENAME -> command.getRename().getRequestId();
+          default -> null;
+        };
+    return inner == null || inner.getClientId().isEmpty() ? null : inner;
+  }
+
+  private static MetaQueryResult failedQuery(ErrorCode code, String message) {
+    return MetaQueryResult.newBuilder()
+        .setStatus(Status.newBuilder().setCode(code).setMessage(message))
+        .build();
+  }
+}

@@ -1,0 +1,144 @@
+package dev.cairn.meta;
+
+import dev.cairn.proto.MetaResult;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The results of recent mutations by client and sequence number, so that a command retried after a
+ * failover is answered from here instead of being applied twice.
+ *
+ * <p>Bounded in two ways: each client keeps its last {@code resultsPerClient} results, and the
+ * table keeps the {@code maxClients} clients used most recently. "Recently" is by position in the
+ * log, never by wall clock, so every node evicts the same clients. Not thread-safe: {@link
+ * MemoryNamespace} guards it with its lock.
+ */
+final class RequestTable {
+
+  static final int DEFAULT_RESULTS_PER_CLIENT = 1024;
+  static final int DEFAULT_MAX_CLIENTS = 10_000;
+
+  final int resultsPerClient;
+  final int maxClients;
+
+  /** Clients from least to most recently used; a lookup moves a client to the end. */
+  private final LinkedHashMap<String, ClientResults> clients;
+
+  RequestTable(int resultsPerClient, int maxClients) {
+    if (resultsPerClient < 1 || maxClients < 1) {
+      throw new IllegalArgumentException(
+          "limits must be positive: " + resultsPerClient + ", " + maxClients);
+    }
+    this.resultsPerClient = resultsPerClient;
+    this.maxClients = maxClients;
+    this.clients =
+        new LinkedHashMap<>(16, 0.75f, true) {
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<String, ClientResults> eldest) {
+            return size() > RequestTable.this.maxClients;
+          }
+        };
+  }
+
+  /** The remembered result of (client, seq), or null; either way the client becomes most recent. */
+  MetaResult find(String clientId, long seq) {
+    ClientResults results = clients.get(clientId);
+    return results == null ? null : results.find(seq);
+  }
+
+  /** Remembers a result, evicting the client's oldest result or the least recent client if full. */
+  void remember(String clientId, long seq, MetaResult result) {
+    clients.computeIfAbsent(clientId, id -> new ClientResults(resultsPerClient)).add(seq, result);
+  }
+
+  int clientCount() {
+    return clients.size();
+  }
+
+  /** Calls {@code visitor} for every client, least recent first, and its results, oldest first. */
+  void forEach(Visitor visitor) throws IOException {
+    // Iterating an access-ordered map does not reorder it, so this is safe under a read lock.
+    for (Map.Entry<String, ClientResults> entry : clients.entrySet()) {
+      ClientResults results = entry.getValue();
+      visitor.client(entry.getKey(), results.count);
+      for (int i = 0; i < results.count; i++) {
+        int slot = results.slot(i);
+        visitor.result(results.seqs[slot], results.results[slot]);
+      }
+    }
+  }
+
+  /** Receives the table's content in an order that rebuilds it exactly when replayed. */
+  interface Visitor {
+    void client(String clientId, int resultCount) throws IOException;
+
+    void result(long seq, MetaResult result) throws IOException;
+  }
+
+  /**
+   * One client's recent results in a ring: two parallel arrays, grown as needed up to the limit, so
+   * a client that sent a few requests costs a few slots. Found by a scan from the newest, since a
+   * retry is almost always of one of the last requests.
+   */
+  private static final class ClientResults {
+    private final int limit;
+    long[] seqs;
+    MetaResult[] results;
+
+    /** The slot of the oldest result. */
+    int start;
+
+    int count;
+
+    ClientResults(int limit) {
+      this.limit = limit;
+      int initial = Math.min(4, limit);
+      this.seqs = new long[initial];
+      this.results = new MetaResult[initial];
+    }
+
+    int slot(int ordinal) {
+      return (start + ordinal) % seqs.length;
+    }
+
+    MetaResult find(long seq) {
+      for (int i = count - 1; i >= 0; i--) {
+        int slot = slot(i);
+        if (seqs[slot] == seq) {
+          return results[slot];
+        }
+      }
+      return null;
+    }
+
+    void add(long seq, MetaResult result) {
+      if (count == seqs.length && count < limit) {
+        grow(Math.min(limit, seqs.length * 2));
+      }
+      if (count == seqs.length) {
+        // Full at the limit: overwrite the oldest.
+        seqs[start] = seq;
+        results[start] = result;
+        start = (start + 1) % seqs.length;
+        return;
+      }
+      int slot = slot(count);
+      seqs[slot] = seq;
+      results[slot] = result;
+      count++;
+    }
+
+    private void grow(int capacity) {
+      long[] newSeqs = new long[capacity];
+      MetaResult[] newResults = new MetaResult[capacity];
+      for (int i = 0; i < count; i++) {
+        newSeqs[i] = seqs[slot(i)];
+        newResults[i] = results[slot(i)];
+      }
+      seqs = newSeqs;
+      results = newResults;
+      start = 0;
+    }
+  }
+}

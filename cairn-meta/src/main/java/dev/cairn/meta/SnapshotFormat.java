@@ -1,0 +1,370 @@
+package dev.cairn.meta;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnsafeByteOperations;
+import dev.cairn.proto.MetaResult;
+import dev.cairn.proto.NodeAddress;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.zip.CRC32C;
+import java.util.zip.CheckedInputStream;
+import java.util.zip.CheckedOutputStream;
+
+/**
+ * The binary form of a namespace snapshot. Big-endian, written with {@link DataOutputStream}:
+ *
+ * <pre>
+ * int    magic 0x43524E53 ("CRNS"), int format version (1)
+ * nodes: int count, then per node: string id, string address       (node table order)
+ * root:  long version, long mtimeMs, int childCount
+ * tree:  the root's descendants in preorder, children in name order; each entry is
+ *          byte kind (1 directory, 2 file), string name, long fileId, long version, long mtimeMs,
+ *          directory: int childCount
+ *          file:      int replication, int pieceCount, then per piece
+ *                       byte 1 (inline): int length, bytes
+ *                       byte 2 (block):  long id, long length, int replicaCount, string nodeId...
+ * requests: int clientCount, then per client (least recently used first):
+ *          string clientId, int resultCount, then per result (oldest first):
+ *          long seq, int length, a serialized MetaResult
+ * int    end magic 0x454E4421 ("END!")
+ * int    CRC32C of every byte above
+ * </pre>
+ *
+ * <p>Strings are an int byte count and UTF-8 bytes. The block index, the replication wanted per
+ * block and the counters are not written: they follow from the files and are rebuilt on read, so a
+ * snapshot cannot contradict itself. The format has no hash-ordered part, so equal states give
+ * equal bytes. Stateless and thread-safe; the caller holds whatever lock the state needs.
+ */
+final class SnapshotFormat {
+
+  static final int MAGIC = 0x43524E53;
+  static final int FORMAT_VERSION = 1;
+  static final int END_MAGIC = 0x454E4421;
+
+  private static final byte DIRECTORY = 1;
+  private static final byte FILE = 2;
+  private static final byte INLINE = 1;
+  private static final byte BLOCK = 2;
+
+  /**
+   * A bound on any one string or byte array, so a corrupt length fails instead of exhausting
+   * memory.
+   */
+  private static final int MAX_FIELD_BYTES = 64 << 20;
+
+  private static final int BUFFER_BYTES = 64 << 10;
+
+  private SnapshotFormat() {}
+
+  /** The state read back from a snapshot. */
+  record Loaded(NamespaceTree tree, RequestTable requests) {}
+
+  /** Writes the state to {@code out}, flushing but not closing it. */
+  static void write(NamespaceTree tree, RequestTable requests, OutputStream out)
+      throws IOException {
+    CRC32C crc = new CRC32C();
+    // The buffer sits above the checksum, so the checksum sees large writes; flushing pushes every
+    // byte through it before its value is read.
+    DataOutputStream data =
+        new DataOutputStream(
+            new BufferedOutputStream(new CheckedOutputStream(out, crc), BUFFER_BYTES));
+    data.writeInt(MAGIC);
+    data.writeInt(FORMAT_VERSION);
+
+    data.writeInt(tree.nodes.size());
+    for (NodeAddress node : tree.nodes.values()) {
+      writeString(data, node.getId());
+      writeString(data, node.getAddress());
+    }
+
+    data.writeLong(tree.root.version);
+    data.writeLong(tree.root.mtimeMs);
+    data.writeInt(tree.root.children.size());
+    // Preorder with an explicit stack: renames can build trees deeper than the call stack.
+    ArrayDeque<Iterator<Inode>> pending = new ArrayDeque<>();
+    pending.push(tree.root.children.values().iterator());
+    while (!pending.isEmpty()) {
+      Iterator<Inode> siblings = pending.peek();
+      if (!siblings.hasNext()) {
+        pending.pop();
+        continue;
+      }
+      Inode node = siblings.next();
+      writeEntry(data, node);
+      if (node instanceof DirectoryInode dir && !dir.children.isEmpty()) {
+        pending.push(dir.children.values().iterator());
+      }
+    }
+
+    data.writeInt(requests.clientCount());
+    requests.forEach(
+        new RequestTable.Visitor() {
+          @Override
+          public void client(String clientId, int resultCount) throws IOException {
+            writeString(data, clientId);
+            data.writeInt(resultCount);
+          }
+
+          @Override
+          public void result(long seq, MetaResult result) throws IOException {
+            data.writeLong(seq);
+            byte[] bytes = result.toByteArray();
+            data.writeInt(bytes.length);
+            data.write(bytes);
+          }
+        });
+
+    data.writeInt(END_MAGIC);
+    data.flush();
+    DataOutputStream trailer = new DataOutputStream(out);
+    trailer.writeInt((int) crc.getValue());
+    trailer.flush();
+  }
+
+  /**
+   * Reads a snapshot written by {@link #write}.
+   *
+   * @throws IOException if the stream ends early, fails its checksum, has another format version,
+   *     or describes an impossible state (a block in two files, a duplicate name...)
+   */
+  static Loaded read(
+      InputStream in,
+      int defaultReplication,
+      int maxInlineBytesPerFile,
+      int resultsPerClient,
+      int maxClients)
+      throws IOException {
+    CRC32C crc = new CRC32C();
+    // The buffer sits below the checksum, so the checksum sees exactly the bytes parsed and not the
+    // trailer the buffer reads ahead.
+    BufferedInputStream buffered = new BufferedInputStream(in, BUFFER_BYTES);
+    DataInputStream data = new DataInputStream(new CheckedInputStream(buffered, crc));
+    int magic = data.readInt();
+    if (magic != MAGIC) {
+      throw new IOException(String.format("not a Cairn namespace snapshot (magic %08x)", magic));
+    }
+    int version = data.readInt();
+    if (version != FORMAT_VERSION) {
+      throw new IOException(
+          "namespace snapshot format "
+              + version
+              + " is not supported (this build reads "
+              + FORMAT_VERSION
+              + ")");
+    }
+    NamespaceTree tree = new NamespaceTree(defaultReplication, maxInlineBytesPerFile);
+
+    int nodeCount = readCount(data, "nodes");
+    for (int i = 0; i < nodeCount; i++) {
+      String id = readString(data);
+      String address = readString(data);
+      if (tree.nodes.put(id, NodeAddress.newBuilder().setId(id).setAddress(address).build())
+          != null) {
+        throw corrupt("node " + id + " appears twice");
+      }
+    }
+
+    tree.root.version = data.readLong();
+    tree.root.mtimeMs = data.readLong();
+    readTree(data, tree, readCount(data, "root entries"));
+
+    RequestTable requests = new RequestTable(resultsPerClient, maxClients);
+    int clientCount = readCount(data, "clients");
+    for (int c = 0; c < clientCount; c++) {
+      String clientId = readString(data);
+      int resultCount = readCount(data, "results");
+      for (int r = 0; r < resultCount; r++) {
+        long seq = data.readLong();
+        byte[] bytes = readBytes(data);
+        try {
+          requests.remember(clientId, seq, MetaResult.parseFrom(bytes));
+        } catch (InvalidProtocolBufferException e) {
+          throw new IOException("corrupt namespace snapshot: bad result of " + clientId, e);
+        }
+      }
+    }
+
+    if (data.readInt() != END_MAGIC) {
+      throw corrupt("the end marker is missing");
+    }
+    int expectedCrc = (int) crc.getValue();
+    int storedCrc = new DataInputStream(buffered).readInt();
+    if (storedCrc != expectedCrc) {
+      throw corrupt(
+          String.format("checksum is %08x but the content gives %08x", storedCrc, expectedCrc));
+    }
+    try {
+      tree.checkInvariants();
+    } catch (IllegalStateException e) {
+      throw new IOException("corrupt namespace snapshot: " + e.getMessage(), e);
+    }
+    return new Loaded(tree, requests);
+  }
+
+  private static void writeEntry(DataOutputStream data, Inode node) throws IOException {
+    data.writeByte(node.isDirectory() ? DIRECTORY : FILE);
+    writeString(data, node.name);
+    data.writeLong(node.fileId);
+    data.writeLong(node.version);
+    data.writeLong(node.mtimeMs);
+    if (node instanceof DirectoryInode dir) {
+      data.writeInt(dir.children.size());
+      return;
+    }
+    FileInode file = (FileInode) node;
+    data.writeInt(file.replication);
+    data.writeInt(file.pieces.length);
+    for (FileInode.Piece piece : file.pieces) {
+      switch (piece) {
+        case FileInode.Inline inline -> {
+          data.writeByte(INLINE);
+          data.writeInt(inline.data().size());
+          inline.data().writeTo(data);
+        }
+        case BlockInfo block -> {
+          data.writeByte(BLOCK);
+          data.writeLong(block.id);
+          data.writeLong(block.length());
+          data.writeInt(block.replicas.length);
+          for (String replica : block.replicas) {
+            writeString(data, replica);
+          }
+        }
+      }
+    }
+  }
+
+  /** Reads the root's descendants, rebuilding the counters and the block index as it goes. */
+  private static void readTree(DataInputStream data, NamespaceTree tree, int rootChildren)
+      throws IOException {
+    // One frame per directory still receiving entries: preorder means the deepest one is next.
+    final class Frame {
+      final DirectoryInode dir;
+      int remaining;
+
+      Frame(DirectoryInode dir, int remaining) {
+        this.dir = dir;
+        this.remaining = remaining;
+      }
+    }
+    ArrayDeque<Frame> pending = new ArrayDeque<>();
+    pending.push(new Frame(tree.root, rootChildren));
+    while (!pending.isEmpty()) {
+      Frame frame = pending.peek();
+      if (frame.remaining == 0) {
+        pending.pop();
+        continue;
+      }
+      frame.remaining--;
+      byte kind = data.readByte();
+      String name = readString(data);
+      String problem = PathNames.validateName(name);
+      if (problem != null) {
+        throw corrupt(problem);
+      }
+      if (frame.dir.children.containsKey(name)) {
+        throw corrupt("name " + name + " appears twice in " + frame.dir.path());
+      }
+      long fileId = data.readLong();
+      long version = data.readLong();
+      long mtimeMs = data.readLong();
+      if (kind == DIRECTORY) {
+        DirectoryInode dir = new DirectoryInode(name, fileId, version, mtimeMs);
+        frame.dir.link(dir);
+        tree.directoryCount++;
+        pending.push(new Frame(dir, readCount(data, "entries")));
+      } else if (kind == FILE) {
+        FileInode file = new FileInode(name, fileId, version, mtimeMs, data.readInt());
+        readPieces(data, tree, file);
+        frame.dir.link(file);
+        tree.fileCount++;
+        tree.totalBytes += file.size;
+      } else {
+        throw corrupt("unknown entry kind " + kind);
+      }
+    }
+  }
+
+  private static void readPieces(DataInputStream data, NamespaceTree tree, FileInode file)
+      throws IOException {
+    int count = readCount(data, "pieces");
+    List<FileInode.Piece> pieces = new ArrayList<>(Math.min(count, 1024));
+    long size = 0;
+    for (int i = 0; i < count; i++) {
+      byte kind = data.readByte();
+      FileInode.Piece piece;
+      if (kind == INLINE) {
+        byte[] bytes = readBytes(data);
+        piece = new FileInode.Inline(UnsafeByteOperations.unsafeWrap(bytes));
+      } else if (kind == BLOCK) {
+        long id = data.readLong();
+        long length = data.readLong();
+        int replicaCount = readCount(data, "replicas");
+        List<String> replicas = new ArrayList<>(Math.min(replicaCount, 16));
+        for (int r = 0; r < replicaCount; r++) {
+          replicas.add(readString(data));
+        }
+        BlockInfo block = new BlockInfo(id, length, file, tree.canonicalNodeIds(replicas));
+        if (tree.blocks.putIfAbsent(id, block) != null) {
+          throw corrupt("block " + id + " is referenced twice");
+        }
+        piece = block;
+      } else {
+        throw corrupt("unknown piece kind " + kind);
+      }
+      if (piece.length() < 0) {
+        throw corrupt("negative length in " + file.name);
+      }
+      try {
+        size = Math.addExact(size, piece.length());
+      } catch (ArithmeticException e) {
+        throw corrupt("the size of " + file.name + " overflows");
+      }
+      pieces.add(piece);
+    }
+    file.pieces = pieces.toArray(FileInode.NO_PIECES);
+    file.size = size;
+  }
+
+  private static void writeString(DataOutputStream data, String value) throws IOException {
+    byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+    data.writeInt(bytes.length);
+    data.write(bytes);
+  }
+
+  private static String readString(DataInputStream data) throws IOException {
+    return new String(readBytes(data), StandardCharsets.UTF_8);
+  }
+
+  private static byte[] readBytes(DataInputStream data) throws IOException {
+    int length = data.readInt();
+    if (length < 0 || length > MAX_FIELD_BYTES) {
+      throw corrupt("a field claims " + length + " bytes");
+    }
+    byte[] bytes = new byte[length];
+    data.readFully(bytes);
+    return bytes;
+  }
+
+  private static int readCount(DataInputStream data, String what) throws IOException {
+    int count = data.readInt();
+    if (count < 0) {
+      throw corrupt("negative count of " + what);
+    }
+    return count;
+  }
+
+  private static IOException corrupt(String detail) {
+    return new IOException("corrupt namespace snapshot: " + detail);
+  }
+}

@@ -1,0 +1,151 @@
+package dev.cairn.server.meta.ratis;
+
+import dev.cairn.meta.Namespace;
+import dev.cairn.proto.ErrorCode;
+import dev.cairn.proto.MetaCommand;
+import dev.cairn.proto.MetaQuery;
+import dev.cairn.proto.MetaQueryResult;
+import dev.cairn.proto.MetaResult;
+import dev.cairn.proto.Status;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CompletableFuture;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.MD5FileUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Feeds committed Raft entries to the {@link Namespace}, answers queries from it, and snapshots it.
+ * Entries and results are Cairn's own protobuf messages carried as bytes, so Ratis's shaded
+ * protobuf never meets Cairn's.
+ */
+final class NamespaceStateMachine extends BaseStateMachine {
+  private static final Logger log = LoggerFactory.getLogger(NamespaceStateMachine.class);
+
+  private final Namespace namespace;
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+
+  NamespaceStateMachine(Namespace namespace) {
+    this.namespace = namespace;
+  }
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
+      throws IOException {
+    super.initialize(server, groupId, raftStorage);
+    storage.init(raftStorage);
+    loadSnapshot(storage.getLatestSnapshot());
+  }
+
+  @Override
+  public void reinitialize() throws IOException {
+    // Called after the leader installed a snapshot on this follower.
+    loadSnapshot(storage.loadLatestSnapshot());
+  }
+
+  private void loadSnapshot(SingleFileSnapshotInfo snapshot) throws IOException {
+    if (snapshot == null) {
+      return;
+    }
+    File file = snapshot.getFile().getPath().toFile();
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file.toPath()), 1 << 16)) {
+      namespace.readSnapshot(in);
+    }
+    setLastAppliedTermIndex(snapshot.getTermIndex());
+    log.info("loaded namespace snapshot {} at {}", file.getName(), snapshot.getTermIndex());
+  }
+
+  @Override
+  public StateMachineStorage getStateMachineStorage() {
+    return storage;
+  }
+
+  @Override
+  public long takeSnapshot() throws IOException {
+    TermIndex last = getLastAppliedTermIndex();
+    if (last == null || last.getIndex() < 0) {
+      return -1;
+    }
+    File target = storage.getSnapshotFile(last.getTerm(), last.getIndex());
+    File tmp = new File(target.getParentFile(), target.getName() + ".tmp");
+    // Written aside, fsynced, then renamed: Ratis loads the newest snapshot file it finds, so a
+    // torn file must never carry a snapshot's name.
+    try (OutputStream out =
+        new BufferedOutputStream(
+            Files.newOutputStream(
+                tmp.toPath(),
+                StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE),
+            1 << 16)) {
+      namespace.writeSnapshot(out);
+    }
+    try (FileChannel ch = FileChannel.open(tmp.toPath(), StandardOpenOption.WRITE)) {
+      ch.force(true);
+    }
+    Files.move(tmp.toPath(), target.toPath(), StandardCopyOption.ATOMIC_MOVE);
+    org.apache.ratis.io.MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
+    storage.updateLatestSnapshot(new SingleFileSnapshotInfo(
+        new org.apache.ratis.server.storage.FileInfo(target.toPath(), md5), last));
+    return last.getIndex();
+  }
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    long index = entry.getIndex();
+    MetaResult result;
+    try {
+      MetaCommand command =
+          MetaCommand.parseFrom(entry.getStateMachineLogEntry().getLogData().newInput());
+      result = namespace.apply(command, index);
+    } catch (IOException e) {
+      // Every entry was built by a node from a parsed request, so an unparsable one means a
+      // damaged log or a version mismatch; applying nothing keeps all voters equal.
+      log.error("log entry {} is not a namespace command; skipped", index, e);
+      result = MetaResult.newBuilder()
+          .setStatus(Status.newBuilder().setCode(ErrorCode.INTERNAL)
+              .setMessage("log entry " + index + " is not a namespace command"))
+          .build();
+    }
+    updateLastAppliedTermIndex(entry.getTerm(), index);
+    return CompletableFuture.completedFuture(message(result.toByteArray()));
+  }
+
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    try {
+      MetaQuery q = MetaQuery.parseFrom(request.getContent().newInput());
+      MetaQueryResult result = namespace.query(q);
+      return CompletableFuture.completedFuture(message(result.toByteArray()));
+    } catch (IOException | RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  static Message message(byte[] bytes) {
+    ByteString content = UnsafeByteOperations.unsafeWrap(bytes);
+    return Message.valueOf(content);
+  }
+}

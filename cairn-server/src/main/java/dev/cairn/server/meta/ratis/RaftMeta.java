@@ -1,0 +1,240 @@
+package dev.cairn.server.meta.ratis;
+
+import dev.cairn.meta.Namespace;
+import dev.cairn.proto.MetaCommand;
+import dev.cairn.proto.MetaQuery;
+import dev.cairn.proto.MetaQueryResult;
+import dev.cairn.proto.MetaResult;
+import dev.cairn.server.NodeConfig;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * The namespace replicated by Apache Ratis: this node's Raft peer, and a Raft client through which
+ * the node proposes commands and linearizable queries (Ratis forwards them to the leader). All of
+ * Ratis stays behind this class and {@link NamespaceStateMachine}.
+ *
+ * <p>Thread-safe.
+ */
+public final class RaftMeta implements Closeable {
+  private final RaftServer server;
+  private final RaftClient client;
+  private final RaftGroup group;
+  private final RaftPeerId selfId;
+
+  private RaftMeta(RaftServer server, RaftClient client, RaftGroup group, RaftPeerId selfId) {
+    this.server = server;
+    this.client = client;
+    this.group = group;
+    this.selfId = selfId;
+  }
+
+  /**
+   * The Raft group id of a cluster, derived from its founding members so that every node computes
+   * the same one without talking to the others.
+   */
+  public static UUID groupIdFor(Map<String, String> peers) {
+    List<String> entries = new ArrayList<>();
+    peers.forEach((id, address) -> entries.add(id + "=" + address));
+    entries.sort(null);
+    return UUID.nameUUIDFromBytes(
+        ("cairn-namespace:" + String.join(",", entries)).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Starts this node's Raft peer over the namespace; state lives under {@code raftDir}. */
+  public static RaftMeta start(NodeConfig config, UUID groupId, Namespace namespace, Path raftDir)
+      throws IOException {
+    List<RaftPeer> peers = new ArrayList<>();
+    config.peers().forEach((id, address) ->
+        peers.add(RaftPeer.newBuilder()
+            .setId(id)
+            .setAddress(NodeConfig.raftAddress(address))
+            .build()));
+    RaftGroup group = RaftGroup.valueOf(RaftGroupId.valueOf(groupId), peers);
+    RaftPeerId selfId = RaftPeerId.valueOf(config.id());
+
+    RaftProperties p = new RaftProperties();
+    RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
+    String raftAddress = NodeConfig.raftAddress(config.listen());
+    int colon = raftAddress.lastIndexOf(':');
+    GrpcConfigKeys.Server.setHost(p, raftAddress.substring(0, colon));
+    GrpcConfigKeys.Server.setPort(p, Integer.parseInt(raftAddress.substring(colon + 1)));
+    // Linearizable reads: the leader confirms its leadership (ReadIndex) before answering.
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    long electionMs = config.electionTimeout().toMillis();
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(electionMs, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(
+        p, TimeDuration.valueOf(2 * electionMs, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, 20_000);
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    // Recovery then always runs from a snapshot plus the log tail, the path a crash takes too.
+    p.set("raft.server.snapshot.trigger-when-stop.enabled", "false");
+    p.set("raft.server.log.segment.size.max", "8MB");
+    p.set("raft.server.log.purge.upto.snapshot.index", "true");
+    // Small files travel inline in log entries, and a huge file's commit lists many blocks:
+    // allow entries of several MiB (the write buffer must exceed the appender's limit).
+    p.set("raft.server.log.appender.buffer.byte-limit", "8MB");
+    p.set("raft.server.log.write.buffer.size", "16MB");
+    GrpcConfigKeys.setMessageSizeMax(p, org.apache.ratis.util.SizeInBytes.valueOf("16MB"));
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+
+    NamespaceStateMachine stateMachine = new NamespaceStateMachine(namespace);
+    RaftServer server = RaftServer.newBuilder()
+        .setServerId(selfId)
+        .setGroup(group)
+        .setStateMachine(stateMachine)
+        .setProperties(p)
+        .setOption(org.apache.ratis.server.storage.RaftStorage.StartupOption.RECOVER)
+        .build();
+    server.start();
+    RaftClient client = RaftClient.newBuilder()
+        .setProperties(p)
+        .setRaftGroup(group)
+        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+            20, TimeDuration.valueOf(250, TimeUnit.MILLISECONDS)))
+        .build();
+    return new RaftMeta(server, client, group, selfId);
+  }
+
+  /**
+   * Proposes a command and returns its result once it is committed on a majority and applied.
+   *
+   * @throws MetaUnavailableException if no leader accepted it in time; it may still be applied
+   *     later, so the caller retries with the same request id
+   */
+  public CompletableFuture<MetaResult> submit(MetaCommand command) {
+    return client.async().send(NamespaceStateMachine.message(command.toByteArray()))
+        .thenApply(reply -> {
+          checkReply(reply);
+          return parse(reply, MetaResult::parseFrom);
+        });
+  }
+
+  /** Answers a query linearizably (through the leader, after a ReadIndex round). */
+  public CompletableFuture<MetaQueryResult> query(MetaQuery query) {
+    return client.async().sendReadOnly(NamespaceStateMachine.message(query.toByteArray()))
+        .thenApply(reply -> {
+          checkReply(reply);
+          return parse(reply, MetaQueryResult::parseFrom);
+        });
+  }
+
+  private interface Parser<T> {
+    T parse(byte[] bytes) throws IOException;
+  }
+
+  private static <T> T parse(RaftClientReply reply, Parser<T> parser) {
+    try {
+      return parser.parse(reply.getMessage().getContent().toByteArray());
+    } catch (IOException e) {
+      throw new MetaUnavailableException("unreadable reply from the namespace", e);
+    }
+  }
+
+  private static void checkReply(RaftClientReply reply) {
+    if (!reply.isSuccess()) {
+      Exception e = reply.getException();
+      throw new MetaUnavailableException(
+          "namespace unavailable: " + (e == null ? "no reason given" : e.getMessage()), e);
+    }
+  }
+
+  private DivisionInfo info() throws IOException {
+    return server.getDivision(group.getGroupId()).getInfo();
+  }
+
+  public boolean isLeader() {
+    try {
+      return info().isLeader() && info().isLeaderReady();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The leader this node knows of, or null. */
+  public String leaderId() {
+    try {
+      RaftPeerId leader = info().getLeaderId();
+      return leader == null ? null : leader.toString();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** LEADER, FOLLOWER, CANDIDATE, LISTENER, or UNKNOWN. */
+  public String role() {
+    try {
+      return info().getCurrentRole().name();
+    } catch (IOException e) {
+      return "UNKNOWN";
+    }
+  }
+
+  public long appliedIndex() {
+    try {
+      return info().getLastAppliedIndex();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /** Waits until a leader is known and ready to serve, as seen from this node. */
+  public boolean awaitLeader(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (leaderId() != null && (isLeader() || !"CANDIDATE".equals(role()))) {
+        // A follower that knows a leader has heard from it in the current term.
+        if (isLeader() || appliedIndex() >= 0) {
+          return true;
+        }
+      }
+      Thread.sleep(20); // polling a local flag, not waiting for a result
+    }
+    return false;
+  }
+
+  public String selfId() {
+    return selfId.toString();
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      client.close();
+    } finally {
+      server.close();
+    }
+  }
+
+  /** The namespace could not be reached: no leader, or the leader did not answer in time. */
+  public static final class MetaUnavailableException extends RuntimeException {
+    MetaUnavailableException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

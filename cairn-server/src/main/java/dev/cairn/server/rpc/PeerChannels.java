@@ -1,0 +1,45 @@
+package dev.cairn.server.rpc;
+
+import dev.cairn.proto.BlockServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.Closeable;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/** One gRPC channel per other node, opened on first use and shared. Thread-safe. */
+public final class PeerChannels implements Closeable {
+  /** Largest message a node sends or accepts: inline file content plus headroom. */
+  public static final int MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+
+  private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+
+  public ManagedChannel channel(String address) {
+    return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
+        .usePlaintext()
+        .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+        .build());
+  }
+
+  public BlockServiceGrpc.BlockServiceStub blocks(String address) {
+    return BlockServiceGrpc.newStub(channel(address));
+  }
+
+  public BlockServiceGrpc.BlockServiceBlockingStub blocksBlocking(String address) {
+    return BlockServiceGrpc.newBlockingStub(channel(address));
+  }
+
+  @Override
+  public void close() {
+    channels.values().forEach(ManagedChannel::shutdownNow);
+    for (ManagedChannel c : channels.values()) {
+      try {
+        c.awaitTermination(2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+}
