@@ -1,5 +1,6 @@
 package dev.cairn.server.rpc;
 
+import dev.cairn.meta.PathNames;
 import dev.cairn.proto.BlockMap;
 import dev.cairn.proto.BlockMapRequest;
 import dev.cairn.proto.BlockRef;
@@ -51,6 +52,9 @@ public final class MetaGrpcService extends MetaServiceGrpc.MetaServiceImplBase {
 
   @Override
   public void stat(PathRequest request, StreamObserver<StatResponse> out) {
+    if (rejected(out, s -> StatResponse.newBuilder().setStatus(s).build(), request.getPath())) {
+      return;
+    }
     query(MetaQuery.newBuilder().setStat(request).build(), out,
         r -> StatResponse.newBuilder().setStatus(r.getStatus()).setInfo(r.getInfo()).build(),
         s -> StatResponse.newBuilder().setStatus(s).build());
@@ -58,6 +62,9 @@ public final class MetaGrpcService extends MetaServiceGrpc.MetaServiceImplBase {
 
   @Override
   public void lookup(PathRequest request, StreamObserver<LookupResponse> out) {
+    if (rejected(out, s -> LookupResponse.newBuilder().setStatus(s).build(), request.getPath())) {
+      return;
+    }
     query(MetaQuery.newBuilder().setLookup(request).build(), out,
         r -> LookupResponse.newBuilder().setStatus(r.getStatus()).setInfo(r.getInfo())
             .addAllNodes(r.getNodesList()).build(),
@@ -66,6 +73,9 @@ public final class MetaGrpcService extends MetaServiceGrpc.MetaServiceImplBase {
 
   @Override
   public void list(PathRequest request, StreamObserver<ListResponse> out) {
+    if (rejected(out, s -> ListResponse.newBuilder().setStatus(s).build(), request.getPath())) {
+      return;
+    }
     query(MetaQuery.newBuilder().setList(request).build(), out,
         r -> ListResponse.newBuilder().setStatus(r.getStatus()).addAllEntries(r.getEntriesList())
             .build(),
@@ -74,21 +84,34 @@ public final class MetaGrpcService extends MetaServiceGrpc.MetaServiceImplBase {
 
   @Override
   public void mkdir(MkdirRequest request, StreamObserver<MutationResponse> out) {
+    if (rejected(out, MetaGrpcService::mutationFailure, request.getPath())) {
+      return;
+    }
     mutate(command(request.getRequestId()).setMkdir(request), out);
   }
 
   @Override
   public void commit(CommitRequest request, StreamObserver<MutationResponse> out) {
+    if (rejected(out, MetaGrpcService::mutationFailure, request.getPath())) {
+      return;
+    }
     mutate(command(request.getRequestId()).setCommit(request), out);
   }
 
   @Override
   public void delete(DeleteRequest request, StreamObserver<MutationResponse> out) {
+    if (rejected(out, MetaGrpcService::mutationFailure, request.getPath())) {
+      return;
+    }
     mutate(command(request.getRequestId()).setDelete(request), out);
   }
 
   @Override
   public void rename(RenameRequest request, StreamObserver<MutationResponse> out) {
+    if (rejected(out, MetaGrpcService::mutationFailure, request.getSource(),
+        request.getTarget())) {
+      return;
+    }
     mutate(command(request.getRequestId()).setRename(request), out);
   }
 
@@ -126,6 +149,27 @@ public final class MetaGrpcService extends MetaServiceGrpc.MetaServiceImplBase {
     }
     out.onNext(b.build());
     out.onCompleted();
+  }
+
+  /**
+   * Answers INVALID_ARGUMENT at once for a malformed path, so that bad input never costs a log
+   * entry. The namespace checks again when it applies a command: this is only the fast path.
+   */
+  private static <T> boolean rejected(
+      StreamObserver<T> out, Function<dev.cairn.proto.Status, T> failure, String... paths) {
+    for (String path : paths) {
+      String problem = PathNames.validate(path);
+      if (problem != null) {
+        out.onNext(failure.apply(Statuses.of(ErrorCode.INVALID_ARGUMENT, problem)));
+        out.onCompleted();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static MutationResponse mutationFailure(dev.cairn.proto.Status status) {
+    return MutationResponse.newBuilder().setStatus(status).build();
   }
 
   private MetaCommand.Builder command(dev.cairn.proto.RequestId requestId) {
