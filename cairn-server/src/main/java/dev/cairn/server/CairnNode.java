@@ -110,7 +110,7 @@ public final class CairnNode implements Closeable {
           .forAddress(new InetSocketAddress(listen.getHostString(), listen.getPort()))
           .executor(rpcExecutor)
           .maxInboundMessageSize(PeerChannels.MAX_MESSAGE_BYTES)
-          .addService(new MetaGrpcService(meta, clock, probe))
+          .addService(new MetaGrpcService(meta, clock, probe, config.effectiveReplication()))
           .addService(new BlockGrpcService(config.id(), store, peers, placement, settings,
               () -> nodeStatus(config, theStore, theMeta)))
           .build();

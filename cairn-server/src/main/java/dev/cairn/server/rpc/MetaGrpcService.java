@@ -43,11 +43,13 @@ public final class MetaGrpcService extends MetaServiceGrpc.MetaServiceImplBase {
   private final RaftMeta meta;
   private final Clock clock;
   private final ClusterProbe probe;
+  private final int defaultReplication;
 
-  public MetaGrpcService(RaftMeta meta, Clock clock, ClusterProbe probe) {
+  public MetaGrpcService(RaftMeta meta, Clock clock, ClusterProbe probe, int defaultReplication) {
     this.meta = meta;
     this.clock = clock;
     this.probe = probe;
+    this.defaultReplication = defaultReplication;
   }
 
   @Override
@@ -122,7 +124,9 @@ public final class MetaGrpcService extends MetaServiceGrpc.MetaServiceImplBase {
     CompletableFuture<MetaQueryResult> blocks =
         meta.query(MetaQuery.newBuilder().setBlockMap(BlockMapRequest.getDefaultInstance()).build());
     List<NodeStatus> nodes = probe.probeAll();
-    ClusterStatusResponse.Builder b = ClusterStatusResponse.newBuilder().addAllNodes(nodes);
+    ClusterStatusResponse.Builder b = ClusterStatusResponse.newBuilder()
+        .addAllNodes(nodes)
+        .setDefaultReplication(defaultReplication);
     String leader = meta.leaderId();
     b.setLeaderId(leader == null ? "" : leader);
     try {
