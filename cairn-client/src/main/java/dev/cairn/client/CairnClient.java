@@ -8,7 +8,9 @@ import dev.cairn.proto.ClusterStatusRequest;
 import dev.cairn.proto.ClusterStatusResponse;
 import dev.cairn.proto.CommitMode;
 import dev.cairn.proto.CommitRequest;
+import dev.cairn.proto.DecommissionRequest;
 import dev.cairn.proto.DeleteRequest;
+import dev.cairn.proto.HealingProgress;
 import dev.cairn.proto.Extent;
 import dev.cairn.proto.FileInfo;
 import dev.cairn.proto.ListResponse;
@@ -284,11 +286,33 @@ public final class CairnClient implements Closeable {
     for (NodeStatus n : r.getNodesList()) {
       states.add(new ClusterStatus.NodeState(n.getId(), n.getAddress(), n.getUp(),
           n.getRaftRole(), n.getBlocks(), n.getBytesUsed(), n.getBytesFree(),
-          n.getLastSeenMsAgo(), n.getError()));
+          n.getLastSeenMsAgo(), n.getError(),
+          n.getState().isEmpty() ? (n.getUp() ? "LIVE" : "UNKNOWN") : n.getState(),
+          n.getMembership().name(), n.getFull(), n.getReferencedBlocks(),
+          n.getCorruptBlocksFound(), n.getScrubbedBytes()));
     }
     String leader = r.getLeaderId().isEmpty() ? null : r.getLeaderId();
+    HealingProgress h = r.getHealing();
     return new ClusterStatus(leader, states, r.getFiles(), r.getDirectories(), r.getBlocks(),
-        r.getUnderReplicatedBlocks(), r.getUnderReplicatedBytes(), r.getDefaultReplication());
+        r.getUnderReplicatedBlocks(), r.getUnderReplicatedBytes(), r.getDefaultReplication(),
+        new ClusterStatus.Healing(h.getBlocksCopied(), h.getBytesCopied(),
+            h.getRateBytesPerSec(), h.getEtaSeconds(), h.getRateLimitBytesPerSec(),
+            h.getBlocksTrimmed(), h.getBlocksDeleted()));
+  }
+
+  /**
+   * Starts retiring a node: it takes no new blocks, every block it holds is copied to other nodes
+   * by the leader, and then it leaves the Raft group. Returns at once; follow the progress with
+   * {@link #clusterStatus} (the node's {@code referencedBlocks} falls to 0 and its membership
+   * becomes DECOMMISSIONED). Fails with INVALID_ARGUMENT if the other nodes cannot hold the
+   * cluster's replication factor, NOT_FOUND for an unknown node.
+   */
+  public void decommission(String nodeId) throws CairnException {
+    RequestId id = nextRequestId();
+    meta("decommission " + nodeId,
+        s -> s.decommission(DecommissionRequest.newBuilder().setNodeId(nodeId)
+            .setRequestId(id).build()),
+        MutationResponse::getStatus);
   }
 
   /** The addresses this client knows. */

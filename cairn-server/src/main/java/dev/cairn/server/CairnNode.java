@@ -6,9 +6,25 @@ import dev.cairn.proto.NodeAddress;
 import dev.cairn.proto.NodeStatus;
 import dev.cairn.proto.RegisterNode;
 import dev.cairn.server.meta.ratis.RaftMeta;
+import dev.cairn.proto.ClusterInfo;
+import dev.cairn.proto.ClusterInfoRequest;
+import dev.cairn.proto.ClusterView;
+import dev.cairn.proto.ErrorCode;
+import dev.cairn.proto.JoinRequest;
+import dev.cairn.proto.JoinResponse;
+import dev.cairn.proto.MetaServiceGrpc;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import dev.cairn.server.replication.ClusterProbe;
+import dev.cairn.server.replication.ClusterState;
 import dev.cairn.server.replication.Healer;
+import dev.cairn.server.replication.Heartbeater;
+import dev.cairn.server.replication.Liveness;
 import dev.cairn.server.replication.Placement;
+import dev.cairn.server.replication.Scrubber;
+import dev.cairn.server.rpc.Statuses;
+import java.util.function.Supplier;
 import dev.cairn.server.replication.ReplicationSettings;
 import dev.cairn.server.rpc.BlockGrpcService;
 import dev.cairn.server.rpc.MetaGrpcService;
@@ -58,6 +74,7 @@ public final class CairnNode implements Closeable {
   private final Server server;
   private final ExecutorService rpcExecutor;
   private final ScheduledExecutorService maintenance;
+  private final Thread scrubberThread;
   private final CountDownLatch terminated = new CountDownLatch(1);
   private volatile boolean closed;
 
@@ -69,7 +86,8 @@ public final class CairnNode implements Closeable {
       PeerChannels peers,
       Server server,
       ExecutorService rpcExecutor,
-      ScheduledExecutorService maintenance) {
+      ScheduledExecutorService maintenance,
+      Thread scrubberThread) {
     this.config = config;
     this.lock = lock;
     this.store = store;
@@ -78,6 +96,7 @@ public final class CairnNode implements Closeable {
     this.server = server;
     this.rpcExecutor = rpcExecutor;
     this.maintenance = maintenance;
+    this.scrubberThread = scrubberThread;
   }
 
   /**
@@ -85,53 +104,189 @@ public final class CairnNode implements Closeable {
    * another node id or another cluster, or is in use by another process.
    */
   public static CairnNode start(NodeConfig config) throws IOException {
+    return start(config, RaftMeta.groupIdFor(config.peers()), false);
+  }
+
+  /**
+   * Starts a node that joins a running cluster: asks the {@code seeds} (client addresses of any
+   * members) for the Raft group, starts, and asks the leader to add it to the group, which makes
+   * it a voter while there are fewer than five, a listener after that. A node that is a member
+   * already (a restart) just starts. {@code config.peers()} is replaced by the cluster's.
+   */
+  public static CairnNode join(NodeConfig config, List<String> seeds) throws IOException {
+    ClusterInfo info = null;
+    List<String> errors = new ArrayList<>();
+    try (PeerChannels channels = new PeerChannels()) {
+      for (String seed : seeds) {
+        try {
+          ClusterInfo i = MetaServiceGrpc.newBlockingStub(channels.channel(seed))
+              .withDeadlineAfter(5, TimeUnit.SECONDS)
+              .getClusterInfo(ClusterInfoRequest.getDefaultInstance());
+          if (i.getStatus().getCode() == ErrorCode.OK) {
+            info = i;
+            break;
+          }
+          errors.add(seed + ": " + i.getStatus().getMessage());
+        } catch (RuntimeException e) {
+          errors.add(seed + ": " + e.getMessage());
+        }
+      }
+    }
+    if (info == null) {
+      throw new IOException("cannot join: no seed answered " + errors);
+    }
+    Map<String, String> peers = new LinkedHashMap<>();
+    info.getVotersList().forEach(n -> peers.put(n.getId(), n.getAddress()));
+    boolean member = peers.containsKey(config.id())
+        || info.getListenersList().stream().anyMatch(n -> n.getId().equals(config.id()));
+    peers.put(config.id(), config.listen());
+    NodeConfig joined = new NodeConfig(config.id(), config.dataDir(), config.listen(), peers,
+        config.blockSize(), config.replication(), config.minReplicas(), config.electionTimeout(),
+        config.orphanGrace(), config.maintenanceInterval(), config.healing());
+    CairnNode node = start(joined, UUID.fromString(info.getGroupId()), !member);
+    if (!member) {
+      try {
+        node.askToJoin(seeds, peers);
+      } catch (IOException | RuntimeException e) {
+        node.close();
+        throw e;
+      }
+    }
+    return node;
+  }
+
+  /** Asks each known member in turn until the leader accepts this node; retried for a minute. */
+  private void askToJoin(List<String> seeds, Map<String, String> peers) throws IOException {
+    List<String> targets = new ArrayList<>(seeds);
+    peers.values().stream().filter(a -> !targets.contains(a) && !a.equals(config.listen()))
+        .forEach(targets::add);
+    JoinRequest request = JoinRequest.newBuilder()
+        .setNode(NodeAddress.newBuilder().setId(config.id()).setAddress(config.listen()))
+        .build();
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    String last = "no answer";
+    while (System.nanoTime() < deadline) {
+      for (String target : targets) {
+        try {
+          JoinResponse r = MetaServiceGrpc.newBlockingStub(peers().channel(target))
+              .withDeadlineAfter(30, TimeUnit.SECONDS)
+              .join(request);
+          if (r.getStatus().getCode() == ErrorCode.OK) {
+            log.info("node {} joined the cluster as a {}", config.id(),
+                r.getVoter() ? "voter" : "listener");
+            return;
+          }
+          last = target + ": " + r.getStatus().getMessage();
+        } catch (RuntimeException e) {
+          last = target + ": " + e.getMessage();
+        }
+      }
+      try {
+        Thread.sleep(500); // pacing retries while the cluster elects a leader
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while joining", e);
+      }
+    }
+    throw new IOException("the cluster did not accept " + config.id() + ": " + last);
+  }
+
+  private PeerChannels peers() {
+    return peers;
+  }
+
+  private static CairnNode start(NodeConfig config, UUID groupId, boolean joining)
+      throws IOException {
     Files.createDirectories(config.dataDir());
-    UUID groupId = RaftMeta.groupIdFor(config.peers());
     NodeIdentity.Lock lock = NodeIdentity.claim(config.dataDir(), config.id(), groupId);
     Clock clock = Clock.systemUTC();
     BlockStore store = null;
     RaftMeta meta = null;
     PeerChannels peers = new PeerChannels();
     ExecutorService rpcExecutor = Executors.newVirtualThreadPerTaskExecutor();
+    ScheduledExecutorService maintenance = Executors.newScheduledThreadPool(2, r -> {
+      Thread t = new Thread(r, "cairn-maintenance-" + config.id());
+      t.setDaemon(true);
+      return t;
+    });
     try {
       store = new FileBlockStore(config.dataDir(), clock);
       MemoryNamespace namespace =
           new MemoryNamespace(config.effectiveReplication(), MAX_INLINE_BYTES);
-      meta = RaftMeta.start(config, groupId, namespace, config.dataDir().resolve("raft"));
-      Map<String, String> members = Map.copyOf(config.peers());
-      Placement placement = new Placement(config.id(), () -> members, clock);
-      ClusterProbe probe = new ClusterProbe(() -> members, peers, rpcExecutor, clock);
+      meta = RaftMeta.start(config, groupId, namespace, config.dataDir().resolve("raft"),
+          joining);
+      NodeConfig.Healing healing = config.healing();
+      ClusterState cluster = new ClusterState(config.peers());
+      Liveness liveness = new Liveness(healing, clock);
+      Placement placement = new Placement(config.id(), cluster, clock);
+      ClusterProbe probe = new ClusterProbe(cluster::addresses, peers, rpcExecutor, clock);
+      Healer healer = new Healer(meta, peers, cluster, liveness, config.orphanGrace(),
+          healing.copyRateBytesPerSec(), clock);
+      Scrubber scrubber = new Scrubber(config.id(), store, healing.scrubRateBytesPerSec());
       ReplicationSettings settings = new ReplicationSettings(
           config.effectiveReplication(), config.effectiveMinReplicas(), FREE_SPACE_FLOOR);
       BlockStore theStore = store;
       RaftMeta theMeta = meta;
+      Supplier<NodeStatus> status = () -> nodeStatus(config, theStore, theMeta, scrubber);
+      Supplier<ClusterView> view = () -> {
+        ClusterView.Builder v = ClusterView.newBuilder().setStatus(Statuses.OK)
+            .setHealing(healer.progress());
+        for (NodeStatus n : liveness.view(cluster.addresses())) {
+          v.addNodes(n.toBuilder().setMembership(cluster.membership(n.getId())));
+        }
+        return v.build();
+      };
+      BlockGrpcService.LeaderDuties duties = new BlockGrpcService.LeaderDuties() {
+        @Override
+        public boolean isLeader() {
+          return theMeta.isLeader();
+        }
+
+        @Override
+        public void heartbeat(NodeStatus s) {
+          liveness.heartbeat(s);
+          cluster.learnAddress(s.getId(), s.getAddress());
+        }
+
+        @Override
+        public ClusterView view() {
+          return view.get();
+        }
+      };
       InetSocketAddress listen = NodeConfig.parseAddress(config.listen());
       Server server = NettyServerBuilder
           .forAddress(new InetSocketAddress(listen.getHostString(), listen.getPort()))
           .executor(rpcExecutor)
           .maxInboundMessageSize(PeerChannels.MAX_MESSAGE_BYTES)
-          .addService(new MetaGrpcService(meta, clock, probe, config.effectiveReplication()))
+          .addService(new MetaGrpcService(meta, clock, probe, peers, cluster,
+              config.effectiveReplication()))
           .addService(new BlockGrpcService(config.id(), store, peers, placement, settings,
-              () -> nodeStatus(config, theStore, theMeta)))
+              status, duties, scrubber::reportCorrupt))
           .build();
       try {
         server.start();
       } catch (IOException e) {
         throw new IOException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);
       }
-      ScheduledExecutorService maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "cairn-healer-" + config.id());
-        t.setDaemon(true);
-        return t;
-      });
       registerWhenReady(meta, config, maintenance, clock);
-      Healer healer = new Healer(meta, peers, () -> members, config.orphanGrace(), clock);
+      long beat = healing.heartbeatInterval().toMillis();
+      maintenance.scheduleWithFixedDelay(
+          new Heartbeater(config.id(), meta, peers, cluster, liveness, status, view),
+          0, beat, TimeUnit.MILLISECONDS);
       long every = config.maintenanceInterval().toMillis();
       maintenance.scheduleWithFixedDelay(healer, every, every, TimeUnit.MILLISECONDS);
+      Thread scrubberThread = null;
+      if (healing.scrubRateBytesPerSec() > 0) {
+        scrubberThread = new Thread(scrubber, "cairn-scrubber-" + config.id());
+        scrubberThread.setDaemon(true);
+        scrubberThread.start();
+      }
       log.info("node {} listening on {} (raft {}), data in {}", config.id(), config.listen(),
           NodeConfig.raftAddress(config.listen()), config.dataDir());
-      return new CairnNode(config, lock, store, meta, peers, server, rpcExecutor, maintenance);
+      return new CairnNode(config, lock, store, meta, peers, server, rpcExecutor, maintenance,
+          scrubberThread);
     } catch (IOException | RuntimeException e) {
+      maintenance.shutdownNow();
       closeQuietly(meta);
       closeQuietly(store);
       peers.close();
@@ -167,7 +322,8 @@ public final class CairnNode implements Closeable {
     });
   }
 
-  private static NodeStatus.Builder nodeStatus(NodeConfig config, BlockStore store, RaftMeta meta) {
+  private static NodeStatus nodeStatus(
+      NodeConfig config, BlockStore store, RaftMeta meta, Scrubber scrubber) {
     long free;
     try {
       free = store.bytesFree();
@@ -184,7 +340,12 @@ public final class CairnNode implements Closeable {
         .setAppliedIndex(meta.appliedIndex())
         .setBlocks(store.blockCount())
         .setBytesUsed(store.bytesUsed())
-        .setBytesFree(free);
+        .setBytesFree(free)
+        .setFull(free >= 0 && free < FREE_SPACE_FLOOR)
+        .setCorruptBlocksFound(scrubber.corruptFound())
+        .setScrubbedBytes(scrubber.scrubbedBytes())
+        .setScrubPasses(scrubber.passes())
+        .build();
   }
 
   public String id() {
@@ -230,6 +391,7 @@ public final class CairnNode implements Closeable {
     closed = true;
     server.shutdownNow();
     maintenance.shutdownNow();
+    stopScrubber();
     closeQuietly(meta);
     closeQuietly(store);
     peers.close();
@@ -246,6 +408,7 @@ public final class CairnNode implements Closeable {
     }
     closed = true;
     maintenance.shutdownNow();
+    stopScrubber();
     server.shutdown();
     try {
       if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -262,6 +425,12 @@ public final class CairnNode implements Closeable {
     lock.close();
     terminated.countDown();
     log.info("node {} stopped", config.id());
+  }
+
+  private void stopScrubber() {
+    if (scrubberThread != null) {
+      scrubberThread.interrupt();
+    }
   }
 
   private static void closeQuietly(Closeable c) {

@@ -22,8 +22,12 @@ import java.util.Objects;
  * @param minReplicas a block write succeeds once this many replicas have it (default 2, at most
  *     the replication)
  * @param electionTimeout Raft's minimum election timeout; the maximum is twice this
- * @param orphanGrace how old an unreferenced block must be before it is deleted
+ * @param orphanGrace how old a block that no file references (and that was never freed by a
+ *     delete, which is handled at once) must be before it is deleted; it covers blocks written
+ *     for a file whose commit has not happened yet, so it must exceed the longest file upload
+ *     (default 1 hour)
  * @param maintenanceInterval how often the leader checks replication and garbage
+ * @param healing heartbeats, liveness timeouts and the rates of background work
  */
 public record NodeConfig(
     String id,
@@ -35,12 +39,66 @@ public record NodeConfig(
     int minReplicas,
     Duration electionTimeout,
     Duration orphanGrace,
-    Duration maintenanceInterval) {
+    Duration maintenanceInterval,
+    Healing healing) {
+
+  /**
+   * Liveness and background work.
+   *
+   * @param heartbeatInterval how often a node tells the leader it is alive (default 1 s)
+   * @param suspectAfter a node not heard from for this long is SUSPECT: its replicas still count,
+   *     but it gets no new blocks (default 5 s)
+   * @param deadAfter a node not heard from for this long is DEAD: its blocks are copied elsewhere
+   *     (default 60 s)
+   * @param copyRateBytesPerSec the most the leader's re-replication copies per second, across the
+   *     cluster (default 64 MiB/s; 0 = unlimited)
+   * @param scrubRateBytesPerSec the most each node's scrubber reads per second (default 8 MiB/s;
+   *     0 = scrubber off)
+   */
+  public record Healing(
+      Duration heartbeatInterval,
+      Duration suspectAfter,
+      Duration deadAfter,
+      long copyRateBytesPerSec,
+      long scrubRateBytesPerSec) {
+    public static final Healing DEFAULTS = new Healing(
+        Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(60),
+        64L << 20, 8L << 20);
+
+    public Healing {
+      if (suspectAfter.compareTo(heartbeatInterval) <= 0 || deadAfter.compareTo(suspectAfter) < 0) {
+        throw new IllegalArgumentException(
+            "liveness timeouts must satisfy heartbeat < suspect-after <= dead-after");
+      }
+      if (copyRateBytesPerSec < 0 || scrubRateBytesPerSec < 0) {
+        throw new IllegalArgumentException("rates cannot be negative");
+      }
+    }
+  }
+
+  /** A config with the default healing settings. */
+  public NodeConfig(
+      String id,
+      Path dataDir,
+      String listen,
+      Map<String, String> peers,
+      int blockSize,
+      int replication,
+      int minReplicas,
+      Duration electionTimeout,
+      Duration orphanGrace,
+      Duration maintenanceInterval) {
+    this(id, dataDir, listen, peers, blockSize, replication, minReplicas, electionTimeout,
+        orphanGrace, maintenanceInterval, Healing.DEFAULTS);
+  }
 
   public NodeConfig {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(listen, "listen");
+    if (healing == null) {
+      healing = Healing.DEFAULTS;
+    }
     peers = new LinkedHashMap<>(peers);
     if (!id.matches("[A-Za-z0-9_.-]{1,64}")) {
       throw new IllegalArgumentException(
@@ -68,8 +126,9 @@ public record NodeConfig(
         0,
         2,
         Duration.ofMillis(1000),
-        Duration.ofMinutes(10),
-        Duration.ofSeconds(2));
+        Duration.ofHours(1),
+        Duration.ofSeconds(2),
+        Healing.DEFAULTS);
   }
 
   /** Parses "id=host:port,id=host:port". */
@@ -119,6 +178,12 @@ public record NodeConfig(
     return a.getHostString() + ":" + (a.getPort() + 1);
   }
 
+  /** The client address that goes with a Raft address: the same host, the port below. */
+  public static String clientAddressOfRaft(String raftAddress) {
+    InetSocketAddress a = parseAddress(raftAddress);
+    return a.getHostString() + ":" + (a.getPort() - 1);
+  }
+
   /** Replicas wanted per block, once the default is resolved against the peer count. */
   public int effectiveReplication() {
     return replication > 0 ? replication : Math.min(3, peers.size());
@@ -134,16 +199,21 @@ public record NodeConfig(
 
   public NodeConfig withBlockSize(int bytes) {
     return new NodeConfig(id, dataDir, listen, peers, bytes, replication, minReplicas,
-        electionTimeout, orphanGrace, maintenanceInterval);
+        electionTimeout, orphanGrace, maintenanceInterval, healing);
   }
 
   public NodeConfig withReplication(int replicas, int minimum) {
     return new NodeConfig(id, dataDir, listen, peers, blockSize, replicas, minimum,
-        electionTimeout, orphanGrace, maintenanceInterval);
+        electionTimeout, orphanGrace, maintenanceInterval, healing);
   }
 
   public NodeConfig withTimers(Duration election, Duration orphans, Duration maintenance) {
     return new NodeConfig(id, dataDir, listen, peers, blockSize, replication, minReplicas,
-        election, orphans, maintenance);
+        election, orphans, maintenance, healing);
+  }
+
+  public NodeConfig withHealing(Healing settings) {
+    return new NodeConfig(id, dataDir, listen, peers, blockSize, replication, minReplicas,
+        electionTimeout, orphanGrace, maintenanceInterval, settings);
   }
 }

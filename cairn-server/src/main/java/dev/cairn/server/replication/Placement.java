@@ -6,48 +6,49 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 
 /**
  * Chooses which nodes hold a new block's replicas: the node that received the write first (its
- * local disk is the cheapest copy), then the others in random order, with nodes that failed a
- * write recently put last so that a dead node does not slow every write until it is noticed.
+ * local disk is the cheapest copy), then the others in random order. Nodes the leader reports dead,
+ * full or being decommissioned are skipped; nodes it reports suspect, or that failed a write here
+ * recently, go last, so that a dead node does not slow every write until it is noticed.
  *
  * <p>Thread-safe.
  */
 public final class Placement {
-  private static final long SUSPECT_MS = 10_000;
+  private static final long RECENT_FAILURE_MS = 10_000;
 
   private final String selfId;
-  private final Supplier<Map<String, String>> nodes;
+  private final ClusterState cluster;
   private final Clock clock;
   private final Map<String, Long> failedAt = new ConcurrentHashMap<>();
 
-  public Placement(String selfId, Supplier<Map<String, String>> nodes, Clock clock) {
+  public Placement(String selfId, ClusterState cluster, Clock clock) {
     this.selfId = selfId;
-    this.nodes = nodes;
+    this.cluster = cluster;
     this.clock = clock;
   }
 
-  /** Every other node, best candidates first. */
+  /** Every other node that may take a new block, best candidates first. */
   public List<String> candidates() {
     long now = clock.millis();
-    List<String> healthy = new ArrayList<>();
-    List<String> suspect = new ArrayList<>();
-    for (String id : nodes.get().keySet()) {
-      if (id.equals(selfId)) {
+    List<String> good = new ArrayList<>();
+    List<String> doubtful = new ArrayList<>();
+    for (String id : cluster.addresses().keySet()) {
+      if (id.equals(selfId) || cluster.avoid(id)) {
         continue;
       }
       Long failed = failedAt.get(id);
-      (failed != null && now - failed < SUSPECT_MS ? suspect : healthy).add(id);
+      boolean recentFailure = failed != null && now - failed < RECENT_FAILURE_MS;
+      (recentFailure || cluster.suspect(id) ? doubtful : good).add(id);
     }
-    Collections.shuffle(healthy);
-    healthy.addAll(suspect);
-    return healthy;
+    Collections.shuffle(good);
+    good.addAll(doubtful);
+    return good;
   }
 
   public String address(String nodeId) {
-    return nodes.get().get(nodeId);
+    return cluster.address(nodeId);
   }
 
   public void reportFailure(String nodeId) {

@@ -5,6 +5,10 @@ import dev.cairn.proto.BlockReportRequest;
 import dev.cairn.proto.BlockReportResponse;
 import dev.cairn.proto.BlockServiceGrpc;
 import dev.cairn.proto.Chunk;
+import dev.cairn.proto.ClusterView;
+import dev.cairn.proto.ClusterViewRequest;
+import dev.cairn.proto.HeartbeatRequest;
+import dev.cairn.proto.HeartbeatResponse;
 import dev.cairn.proto.CopyBlockRequest;
 import dev.cairn.proto.CopyBlockResponse;
 import dev.cairn.proto.DeleteBlocksRequest;
@@ -43,7 +47,18 @@ public final class BlockGrpcService extends BlockServiceGrpc.BlockServiceImplBas
   private final PeerChannels peers;
   private final Placement placement;
   private final ReplicationSettings settings;
-  private final Supplier<NodeStatus.Builder> nodeStatus;
+  private final Supplier<NodeStatus> nodeStatus;
+  private final LeaderDuties leader;
+  private final Runnable corruptionFound;
+
+  /** What only the leader answers: heartbeats and the cluster view built from them. */
+  public interface LeaderDuties {
+    boolean isLeader();
+
+    void heartbeat(NodeStatus status);
+
+    ClusterView view();
+  }
 
   public BlockGrpcService(
       String selfId,
@@ -51,13 +66,17 @@ public final class BlockGrpcService extends BlockServiceGrpc.BlockServiceImplBas
       PeerChannels peers,
       Placement placement,
       ReplicationSettings settings,
-      Supplier<NodeStatus.Builder> nodeStatus) {
+      Supplier<NodeStatus> nodeStatus,
+      LeaderDuties leader,
+      Runnable corruptionFound) {
     this.selfId = selfId;
     this.store = store;
     this.peers = peers;
     this.placement = placement;
     this.settings = settings;
     this.nodeStatus = nodeStatus;
+    this.leader = leader;
+    this.corruptionFound = corruptionFound;
   }
 
   @Override
@@ -92,6 +111,7 @@ public final class BlockGrpcService extends BlockServiceGrpc.BlockServiceImplBas
     } catch (CorruptBlockException e) {
       // Never serve bad bytes: move the replica aside so that the leader sees it missing and
       // copies the block back from a good replica, and send the reader to another one.
+      corruptionFound.run();
       try {
         store.quarantine(id);
       } catch (IOException q) {
@@ -184,7 +204,30 @@ public final class BlockGrpcService extends BlockServiceGrpc.BlockServiceImplBas
 
   @Override
   public void getNodeStatus(NodeStatusRequest request, StreamObserver<NodeStatus> out) {
-    out.onNext(nodeStatus.get().build());
+    out.onNext(nodeStatus.get());
+    out.onCompleted();
+  }
+
+  @Override
+  public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> out) {
+    if (!leader.isLeader()) {
+      out.onNext(HeartbeatResponse.newBuilder()
+          .setStatus(Statuses.of(ErrorCode.UNAVAILABLE, selfId + " is not the leader")).build());
+    } else {
+      leader.heartbeat(request.getStatus());
+      out.onNext(HeartbeatResponse.newBuilder().setStatus(Statuses.OK).setView(leader.view())
+          .build());
+    }
+    out.onCompleted();
+  }
+
+  @Override
+  public void getClusterView(ClusterViewRequest request, StreamObserver<ClusterView> out) {
+    out.onNext(leader.isLeader()
+        ? leader.view()
+        : ClusterView.newBuilder()
+            .setStatus(Statuses.of(ErrorCode.UNAVAILABLE, selfId + " is not the leader"))
+            .build());
     out.onCompleted();
   }
 }

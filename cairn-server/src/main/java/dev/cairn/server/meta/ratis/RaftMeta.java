@@ -21,6 +21,7 @@ import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
@@ -41,6 +42,9 @@ import org.apache.ratis.util.TimeDuration;
  * <p>Thread-safe.
  */
 public final class RaftMeta implements Closeable {
+  /** More voters make commits slower without making the namespace safer in practice. */
+  public static final int MAX_VOTERS = 5;
+
   private final RaftServer server;
   private final RaftClient client;
   private final RaftGroup group;
@@ -65,16 +69,19 @@ public final class RaftMeta implements Closeable {
         ("cairn-namespace:" + String.join(",", entries)).getBytes(StandardCharsets.UTF_8));
   }
 
-  /** Starts this node's Raft peer over the namespace; state lives under {@code raftDir}. */
-  public static RaftMeta start(NodeConfig config, UUID groupId, Namespace namespace, Path raftDir)
-      throws IOException {
+  /**
+   * Starts this node's Raft peer over the namespace; state lives under {@code raftDir}.
+   *
+   * @param joining true for a node joining a running cluster: its Raft server starts with no
+   *     configuration of its own and waits for the leader to add it ({@link #addPeer}), so it
+   *     never campaigns with a membership the others do not share
+   */
+  public static RaftMeta start(NodeConfig config, UUID groupId, Namespace namespace, Path raftDir,
+      boolean joining) throws IOException {
     List<RaftPeer> peers = new ArrayList<>();
-    config.peers().forEach((id, address) ->
-        peers.add(RaftPeer.newBuilder()
-            .setId(id)
-            .setAddress(NodeConfig.raftAddress(address))
-            .build()));
+    config.peers().forEach((id, address) -> peers.add(peer(id, address)));
     RaftGroup group = RaftGroup.valueOf(RaftGroupId.valueOf(groupId), peers);
+    RaftGroup serverGroup = joining ? RaftGroup.valueOf(group.getGroupId()) : group;
     RaftPeerId selfId = RaftPeerId.valueOf(config.id());
 
     RaftProperties p = new RaftProperties();
@@ -106,7 +113,7 @@ public final class RaftMeta implements Closeable {
     NamespaceStateMachine stateMachine = new NamespaceStateMachine(namespace);
     RaftServer server = RaftServer.newBuilder()
         .setServerId(selfId)
-        .setGroup(group)
+        .setGroup(serverGroup)
         .setStateMachine(stateMachine)
         .setProperties(p)
         .setOption(org.apache.ratis.server.storage.RaftStorage.StartupOption.RECOVER)
@@ -142,6 +149,78 @@ public final class RaftMeta implements Closeable {
           checkReply(reply);
           return parse(reply, MetaQueryResult::parseFrom);
         });
+  }
+
+  private static RaftPeer peer(String id, String clientAddress) {
+    return RaftPeer.newBuilder()
+        .setId(id)
+        .setAddress(NodeConfig.raftAddress(clientAddress))
+        .build();
+  }
+
+  /** The Raft group's id. */
+  public String groupId() {
+    return group.getGroupId().getUuid().toString();
+  }
+
+  /** Voters (true) or listeners (false) of the current configuration: id to client address. */
+  public Map<String, String> members(boolean voters) throws IOException {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    for (RaftPeer p : server.getDivision(group.getGroupId()).getRaftConf().getCurrentPeers(
+        voters ? RaftPeerRole.FOLLOWER : RaftPeerRole.LISTENER)) {
+      out.put(p.getId().toString(), NodeConfig.clientAddressOfRaft(p.getAddress()));
+    }
+    return out;
+  }
+
+  /**
+   * Adds a node to the Raft group through a membership change (the leader catches it up first):
+   * as a voter while the group has fewer than five, as a listener after that. Idempotent.
+   *
+   * @return true if the node is a voter
+   */
+  public boolean addPeer(String id, String clientAddress) throws IOException {
+    Map<String, String> voters = members(true);
+    Map<String, String> listeners = members(false);
+    if (voters.containsKey(id)) {
+      return true;
+    }
+    if (listeners.containsKey(id)) {
+      return false;
+    }
+    boolean voter = voters.size() < MAX_VOTERS;
+    (voter ? voters : listeners).put(id, clientAddress);
+    setConfiguration(voters, listeners);
+    return voter;
+  }
+
+  /**
+   * Removes a node from the Raft group; if that leaves fewer than three voters, a listener is
+   * promoted to take its place.
+   */
+  public void removePeer(String id) throws IOException {
+    Map<String, String> voters = members(true);
+    Map<String, String> listeners = members(false);
+    if (voters.remove(id) == null && listeners.remove(id) == null) {
+      return;
+    }
+    if (voters.size() < 3 && !listeners.isEmpty()) {
+      String promoted = listeners.keySet().iterator().next();
+      voters.put(promoted, listeners.remove(promoted));
+    }
+    setConfiguration(voters, listeners);
+  }
+
+  private void setConfiguration(Map<String, String> voters, Map<String, String> listeners)
+      throws IOException {
+    List<RaftPeer> v = new ArrayList<>();
+    voters.forEach((i, a) -> v.add(peer(i, a)));
+    List<RaftPeer> l = new ArrayList<>();
+    listeners.forEach((i, a) -> l.add(peer(i, a)));
+    RaftClientReply reply = client.admin().setConfiguration(v, l);
+    if (!reply.isSuccess()) {
+      throw new IOException("Raft membership change failed: " + reply.getException());
+    }
   }
 
   private interface Parser<T> {
