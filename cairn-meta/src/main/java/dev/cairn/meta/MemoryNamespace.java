@@ -14,8 +14,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The namespace held in memory: a tree of directories and files, an index of the blocks live files
- * reference, the node table and the table of recent results for exactly-once retries. The only
- * production {@link Namespace}.
+ * reference, the list of blocks freed by overwrites and deletes, the node table and the table of
+ * recent results for exactly-once retries. The only production {@link Namespace}.
  *
  * <p>Threading: one {@link ReentrantReadWriteLock}. {@link #apply} and {@link #readSnapshot} take
  * the write lock; {@link #query}, {@link #writeSnapshot} and the counters take the read lock, so
@@ -28,6 +28,16 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * added to or removed from it. Commands that carry a request id with a non-empty client id are
  * applied at most once: a repeat returns the first result. In {@link #query} summaries, {@code
  * directories} does not count the root.
+ *
+ * <p>Freed blocks: a block that leaves the index because its file was overwritten (and the new
+ * content does not reuse it) or deleted goes to the end of the freed list with its id, length and
+ * replicas at that moment. The {@code freed} query returns the oldest ones; {@code ForgetFreed}
+ * removes ids from the list (unknown ids are ignored). A commit that names a block on the list
+ * fails with INVALID_ARGUMENT, since the server may be deleting its replicas. The list keeps at
+ * most a million blocks, dropping the oldest; see {@link FreedBlocks}.
+ *
+ * <p>Membership: every node table entry has one, ACTIVE when the node first registers. Only {@code
+ * SetMembership} changes it; a later {@code RegisterNode} changes the address and keeps it.
  */
 public final class MemoryNamespace implements Namespace {
 
@@ -35,6 +45,7 @@ public final class MemoryNamespace implements Namespace {
   private final int maxInlineBytesPerFile;
   private final int resultsPerClient;
   private final int maxClients;
+  private final int maxFreedBlocks;
 
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
@@ -61,6 +72,24 @@ public final class MemoryNamespace implements Namespace {
   /** As the public constructor, with the limits of the exactly-once table; for tests. */
   MemoryNamespace(
       int defaultReplication, int maxInlineBytesPerFile, int resultsPerClient, int maxClients) {
+    this(
+        defaultReplication,
+        maxInlineBytesPerFile,
+        resultsPerClient,
+        maxClients,
+        FreedBlocks.DEFAULT_LIMIT);
+  }
+
+  /**
+   * As the public constructor, with the limits of the exactly-once table and of the freed list; for
+   * tests. Every node of a cluster must use the same limits, or their states would drift apart.
+   */
+  MemoryNamespace(
+      int defaultReplication,
+      int maxInlineBytesPerFile,
+      int resultsPerClient,
+      int maxClients,
+      int maxFreedBlocks) {
     if (defaultReplication < 1) {
       throw new IllegalArgumentException(
           "defaultReplication must be at least 1: " + defaultReplication);
@@ -73,7 +102,8 @@ public final class MemoryNamespace implements Namespace {
     this.maxInlineBytesPerFile = maxInlineBytesPerFile;
     this.resultsPerClient = resultsPerClient;
     this.maxClients = maxClients;
-    this.tree = new NamespaceTree(defaultReplication, maxInlineBytesPerFile);
+    this.maxFreedBlocks = maxFreedBlocks;
+    this.tree = new NamespaceTree(defaultReplication, maxInlineBytesPerFile, maxFreedBlocks);
     this.requests = new RequestTable(resultsPerClient, maxClients);
   }
 
@@ -117,6 +147,7 @@ public final class MemoryNamespace implements Namespace {
         case LIST -> tree.list(query.getList().getPath());
         case BLOCK_MAP -> tree.blockMap();
         case SUMMARY -> tree.summary();
+        case FREED -> tree.freedBlocks(query.getFreed().getLimit());
         case Q_NOT_SET -> failedQuery(ErrorCode.INVALID_ARGUMENT, "the query is empty");
       };
     } catch (MetaFailure failure) {
@@ -147,7 +178,12 @@ public final class MemoryNamespace implements Namespace {
   public void readSnapshot(InputStream in) throws IOException {
     SnapshotFormat.Loaded loaded =
         SnapshotFormat.read(
-            in, defaultReplication, maxInlineBytesPerFile, resultsPerClient, maxClients);
+            in,
+            defaultReplication,
+            maxInlineBytesPerFile,
+            resultsPerClient,
+            maxClients,
+            maxFreedBlocks);
     lock.writeLock().lock();
     try {
       tree = loaded.tree();
@@ -187,6 +223,16 @@ public final class MemoryNamespace implements Namespace {
     }
   }
 
+  /** The number of blocks on the freed list: freed by overwrites and deletes, not yet forgotten. */
+  public int freedBlockCount() {
+    lock.readLock().lock();
+    try {
+      return tree.freed.size();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
   /** The sum of all files' sizes, in bytes. */
   public long totalBytes() {
     lock.readLock().lock();
@@ -217,7 +263,10 @@ public final class MemoryNamespace implements Namespace {
     return maxInlineBytesPerFile;
   }
 
-  /** Recomputes the counters and block index from the tree; for tests. */
+  /**
+   * Recomputes the counters and block index from the tree and checks the freed list against the
+   * index; for tests.
+   */
   void checkInvariants() {
     lock.readLock().lock();
     try {
@@ -247,6 +296,8 @@ public final class MemoryNamespace implements Namespace {
         case RENAME -> tree.rename(command.getRename(), index, timeMs);
         case SET_REPLICAS -> tree.setReplicas(command.getSetReplicas());
         case REGISTER_NODE -> tree.registerNode(command.getRegisterNode());
+        case FORGET_FREED -> tree.forgetFreed(command.getForgetFreed());
+        case SET_MEMBERSHIP -> tree.setMembership(command.getSetMembership());
         case OP_NOT_SET ->
             throw new MetaFailure(ErrorCode.INVALID_ARGUMENT, "the command has no operation");
       };

@@ -9,9 +9,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 
 /**
- * The replicated namespace: directories, files, the blocks they reference and the node table,
- * plus the results of recent mutations for exactly-once retries. Plain Java; the Raft adapter
- * feeds it committed entries in log order.
+ * The replicated namespace: directories, files, the blocks they reference, the blocks they have
+ * freed and not yet forgotten, and the node table, plus the results of recent mutations for
+ * exactly-once retries. Plain Java; the Raft adapter feeds it committed entries in log order.
  *
  * <p>Threading: {@link #apply} is called by one thread at a time, in log order; {@link #query} and
  * {@link #writeSnapshot} may run concurrently with it and with each other.

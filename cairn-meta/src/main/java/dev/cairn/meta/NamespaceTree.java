@@ -11,6 +11,8 @@ import dev.cairn.proto.DeleteRequest;
 import dev.cairn.proto.ErrorCode;
 import dev.cairn.proto.Extent;
 import dev.cairn.proto.FileInfo;
+import dev.cairn.proto.ForgetFreed;
+import dev.cairn.proto.Membership;
 import dev.cairn.proto.MetaQueryResult;
 import dev.cairn.proto.MetaResult;
 import dev.cairn.proto.MkdirRequest;
@@ -18,6 +20,7 @@ import dev.cairn.proto.NamespaceSummary;
 import dev.cairn.proto.NodeAddress;
 import dev.cairn.proto.RegisterNode;
 import dev.cairn.proto.RenameRequest;
+import dev.cairn.proto.SetMembership;
 import dev.cairn.proto.SetReplicas;
 import dev.cairn.proto.Status;
 import java.util.ArrayDeque;
@@ -29,8 +32,9 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The namespace's data and the rules that change it: the directory tree, the block index and the
- * node table. Not thread-safe: {@link MemoryNamespace} guards it with its lock.
+ * The namespace's data and the rules that change it: the directory tree, the block index, the list
+ * of freed blocks and the node table. Not thread-safe: {@link MemoryNamespace} guards it with its
+ * lock.
  *
  * <p>Every mutation first runs all its checks, throwing {@link MetaFailure} before anything is
  * touched, and only then changes the state, in steps that cannot fail. That is how a failed command
@@ -52,7 +56,16 @@ final class NamespaceTree {
    */
   final TreeMap<Long, BlockInfo> blocks = new TreeMap<>();
 
-  /** The node table, in the order nodes first registered. */
+  /**
+   * Blocks that left the index when their file was overwritten or deleted, until the server forgets
+   * them. No id is both here and in {@link #blocks}.
+   */
+  final FreedBlocks freed;
+
+  /**
+   * The node table, in the order nodes first registered. Each value is the node's whole entry: id,
+   * address and membership.
+   */
   final LinkedHashMap<String, NodeAddress> nodes = new LinkedHashMap<>();
 
   long fileCount;
@@ -63,9 +76,10 @@ final class NamespaceTree {
   /** The sum of all files' sizes. */
   long totalBytes;
 
-  NamespaceTree(int defaultReplication, int maxInlineBytesPerFile) {
+  NamespaceTree(int defaultReplication, int maxInlineBytesPerFile, int maxFreedBlocks) {
     this.defaultReplication = defaultReplication;
     this.maxInlineBytesPerFile = maxInlineBytesPerFile;
+    this.freed = new FreedBlocks(maxFreedBlocks);
   }
 
   // ------------------------------------------------------------------------------ mutations
@@ -237,10 +251,10 @@ final class NamespaceTree {
       fileCount++;
     } else {
       if (!append) {
-        // An overwrite drops the old blocks the new content does not reuse.
+        // An overwrite frees the old blocks the new content does not reuse.
         for (FileInode.Piece old : existing.pieces) {
           if (old instanceof BlockInfo block && !requestBlockIds.contains(block.id)) {
-            blocks.remove(block.id);
+            free(block);
           }
         }
       }
@@ -354,6 +368,13 @@ final class NamespaceTree {
     return MetaResult.newBuilder().setStatus(OK).build();
   }
 
+  MetaResult forgetFreed(ForgetFreed request) {
+    // Ids that are not freed (never were, or already forgotten) are ignored, so a repeat is
+    // harmless.
+    freed.forget(request.getBlockIdsList());
+    return MetaResult.newBuilder().setStatus(OK).build();
+  }
+
   MetaResult registerNode(RegisterNode request) {
     NodeAddress node = request.getNode();
     if (node.getId().isEmpty()) {
@@ -364,10 +385,43 @@ final class NamespaceTree {
           ErrorCode.INVALID_ARGUMENT,
           "cannot register node " + quote(node.getId()) + ": its address is empty");
     }
-    // A re-registration keeps the node's place in the table and takes the new address.
+    // A re-registration keeps the node's place in the table and its membership, and takes the new
+    // address. The request's membership is ignored: only SetMembership changes it, so a node that
+    // restarts while decommissioning stays decommissioning. A new node starts ACTIVE.
     NodeAddress previous = nodes.get(node.getId());
-    String id = previous != null ? previous.getId() : node.getId();
-    nodes.put(id, NodeAddress.newBuilder().setId(id).setAddress(node.getAddress()).build());
+    NodeAddress.Builder entry =
+        previous != null
+            ? previous.toBuilder()
+            : NodeAddress.newBuilder().setId(node.getId()).setMembership(Membership.ACTIVE);
+    nodes.put(entry.getId(), entry.setAddress(node.getAddress()).build());
+    return MetaResult.newBuilder().setStatus(OK).build();
+  }
+
+  MetaResult setMembership(SetMembership request) {
+    String id = request.getNodeId();
+    if (id.isEmpty()) {
+      throw new MetaFailure(
+          ErrorCode.INVALID_ARGUMENT, "cannot set the membership of a node without an id");
+    }
+    Membership membership = request.getMembership();
+    if (membership == Membership.UNRECOGNIZED) {
+      throw new MetaFailure(
+          ErrorCode.INVALID_ARGUMENT,
+          "cannot set the membership of node "
+              + quote(id)
+              + ": unknown membership "
+              + request.getMembershipValue());
+    }
+    NodeAddress previous = nodes.get(id);
+    if (previous == null) {
+      throw new MetaFailure(
+          ErrorCode.NOT_FOUND,
+          "cannot set the membership of node "
+              + quote(id)
+              + ": no such node in the node table (nodes are added by registering)");
+    }
+    // The node keeps its place in the table.
+    nodes.put(previous.getId(), previous.toBuilder().setMembership(membership).build());
     return MetaResult.newBuilder().setStatus(OK).build();
   }
 
@@ -423,6 +477,22 @@ final class NamespaceTree {
     }
     map.addAllNodes(nodes.values());
     return MetaQueryResult.newBuilder().setStatus(OK).setBlockMap(map).build();
+  }
+
+  /**
+   * Up to {@code limit} of the oldest freed blocks (all if 0), oldest first, with the replicas they
+   * had when they were freed.
+   */
+  MetaQueryResult freedBlocks(int limit) {
+    if (limit < 0) {
+      throw new MetaFailure(
+          ErrorCode.INVALID_ARGUMENT, "the limit of freed blocks is negative: " + limit);
+    }
+    MetaQueryResult.Builder result = MetaQueryResult.newBuilder().setStatus(OK);
+    for (FreedBlocks.Freed block : freed.oldest(limit)) {
+      result.addFreed(block.toBlockRef());
+    }
+    return result.build();
   }
 
   MetaQueryResult summary() {
@@ -552,6 +622,18 @@ final class NamespaceTree {
       throw new IllegalStateException(
           "the block index holds " + blocks.size() + " blocks but files reference " + blockPieces);
     }
+    if (freed.size() > freed.limit) {
+      throw new IllegalStateException(
+          "the freed list holds " + freed.size() + " blocks, over its limit of " + freed.limit);
+    }
+    for (FreedBlocks.Freed block : freed.all()) {
+      if (blocks.containsKey(block.id())) {
+        throw new IllegalStateException("block " + block.id() + " is both freed and in a file");
+      }
+      if (block.length() < 0) {
+        throw new IllegalStateException("freed block " + block.id() + " has a negative length");
+      }
+    }
   }
 
   private static MetaResult ok(FileInfo info) {
@@ -652,6 +734,15 @@ final class NamespaceTree {
     }
     BlockInfo indexed = blocks.get(ref.getId());
     if (indexed == null) {
+      if (false) {
+        throw new MetaFailure(
+            ErrorCode.INVALID_ARGUMENT,
+            action
+                + ": block "
+                + ref.getId()
+                + " was freed when its file was deleted or overwritten, and its replicas may be"
+                + " being deleted; write the data to a new block");
+      }
       return new BlockInfo(
           ref.getId(), ref.getLength(), target, canonicalNodeIds(ref.getReplicasList()));
     }
@@ -696,7 +787,19 @@ final class NamespaceTree {
     }
   }
 
-  /** Removes an unlinked entry's subtree from the counters and its blocks from the index. */
+  /** Moves a block from the index to the freed list, with the replicas it has now. */
+  private void free(BlockInfo block) {
+    blocks.remove(block.id);
+    // The replica array is shared, not copied: setReplicas replaces a block's array rather than
+    // writing into it, and the block is no longer reachable through the index anyway.
+    freed.add(block.id, block.length(), block.replicas);
+  }
+
+  /**
+   * Removes an unlinked entry's subtree from the counters and frees its blocks. Entries are visited
+   * in preorder, children in name order, and each file's blocks in file order, so the freed list
+   * gets them in path order.
+   */
   private void forgetSubtree(Inode top) {
     // A loop rather than recursion: renames can build trees deeper than the stack.
     ArrayDeque<Inode> pending = new ArrayDeque<>();
@@ -705,12 +808,13 @@ final class NamespaceTree {
       Inode node = pending.pop();
       if (node instanceof DirectoryInode dir) {
         directoryCount--;
-        dir.children.values().forEach(pending::push);
+        // Pushed last name first, so that they are popped first name first.
+        dir.children.descendingMap().values().forEach(pending::push);
       } else {
         FileInode file = (FileInode) node;
         for (FileInode.Piece piece : file.pieces) {
           if (piece instanceof BlockInfo block) {
-            blocks.remove(block.id);
+            free(block);
           }
         }
         fileCount--;

@@ -2,6 +2,7 @@ package dev.cairn.meta;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.UnsafeByteOperations;
+import dev.cairn.proto.Membership;
 import dev.cairn.proto.MetaResult;
 import dev.cairn.proto.NodeAddress;
 import java.io.BufferedInputStream;
@@ -24,8 +25,9 @@ import java.util.zip.CheckedOutputStream;
  * The binary form of a namespace snapshot. Big-endian, written with {@link DataOutputStream}:
  *
  * <pre>
- * int    magic 0x43524E53 ("CRNS"), int format version (1)
- * nodes: int count, then per node: string id, string address       (node table order)
+ * int    magic 0x43524E53 ("CRNS"), int format version (2)
+ * nodes: int count, then per node (node table order):
+ *          string id, string address, int membership (the Membership enum's number)
  * root:  long version, long mtimeMs, int childCount
  * tree:  the root's descendants in preorder, children in name order; each entry is
  *          byte kind (1 directory, 2 file), string name, long fileId, long version, long mtimeMs,
@@ -33,6 +35,8 @@ import java.util.zip.CheckedOutputStream;
  *          file:      int replication, int pieceCount, then per piece
  *                       byte 1 (inline): int length, bytes
  *                       byte 2 (block):  long id, long length, int replicaCount, string nodeId...
+ * freed: int count, then per freed block (oldest first):
+ *          long id, long length, int replicaCount, string nodeId...
  * requests: int clientCount, then per client (least recently used first):
  *          string clientId, int resultCount, then per result (oldest first):
  *          long seq, int length, a serialized MetaResult
@@ -44,11 +48,14 @@ import java.util.zip.CheckedOutputStream;
  * block and the counters are not written: they follow from the files and are rebuilt on read, so a
  * snapshot cannot contradict itself. The format has no hash-ordered part, so equal states give
  * equal bytes. Stateless and thread-safe; the caller holds whatever lock the state needs.
+ *
+ * <p>History: format 2 added the membership of each node and the freed section. Format 1 is not
+ * read; a version 1 snapshot fails with a message naming both versions.
  */
 final class SnapshotFormat {
 
   static final int MAGIC = 0x43524E53;
-  static final int FORMAT_VERSION = 1;
+  static final int FORMAT_VERSION = 2;
   static final int END_MAGIC = 0x454E4421;
 
   private static final byte DIRECTORY = 1;
@@ -85,6 +92,7 @@ final class SnapshotFormat {
     for (NodeAddress node : tree.nodes.values()) {
       writeString(data, node.getId());
       writeString(data, node.getAddress());
+      data.writeInt(node.getMembershipValue());
     }
 
     data.writeLong(tree.root.version);
@@ -104,6 +112,13 @@ final class SnapshotFormat {
       if (node instanceof DirectoryInode dir && !dir.children.isEmpty()) {
         pending.push(dir.children.values().iterator());
       }
+    }
+
+    data.writeInt(tree.freed.size());
+    for (FreedBlocks.Freed block : tree.freed.all()) {
+      data.writeLong(block.id());
+      data.writeLong(block.length());
+      writeReplicas(data, block.replicas());
     }
 
     data.writeInt(requests.clientCount());
@@ -142,7 +157,8 @@ final class SnapshotFormat {
       int defaultReplication,
       int maxInlineBytesPerFile,
       int resultsPerClient,
-      int maxClients)
+      int maxClients,
+      int maxFreedBlocks)
       throws IOException {
     CRC32C crc = new CRC32C();
     // The buffer sits below the checksum, so the checksum sees exactly the bytes parsed and not the
@@ -162,14 +178,21 @@ final class SnapshotFormat {
               + FORMAT_VERSION
               + ")");
     }
-    NamespaceTree tree = new NamespaceTree(defaultReplication, maxInlineBytesPerFile);
+    NamespaceTree tree =
+        new NamespaceTree(defaultReplication, maxInlineBytesPerFile, maxFreedBlocks);
 
     int nodeCount = readCount(data, "nodes");
     for (int i = 0; i < nodeCount; i++) {
       String id = readString(data);
       String address = readString(data);
-      if (tree.nodes.put(id, NodeAddress.newBuilder().setId(id).setAddress(address).build())
-          != null) {
+      int membershipValue = data.readInt();
+      Membership membership = Membership.forNumber(membershipValue);
+      if (membership == null) {
+        throw corrupt("node " + id + " has unknown membership " + membershipValue);
+      }
+      NodeAddress node =
+          NodeAddress.newBuilder().setId(id).setAddress(address).setMembership(membership).build();
+      if (tree.nodes.put(id, node) != null) {
         throw corrupt("node " + id + " appears twice");
       }
     }
@@ -177,6 +200,25 @@ final class SnapshotFormat {
     tree.root.version = data.readLong();
     tree.root.mtimeMs = data.readLong();
     readTree(data, tree, readCount(data, "root entries"));
+
+    // After the tree, so that a freed block that is also in a file is caught. A list longer than
+    // this namespace's limit keeps its newest blocks, as applying the same commands would have.
+    int freedCount = readCount(data, "freed blocks");
+    for (int i = 0; i < freedCount; i++) {
+      long id = data.readLong();
+      long length = data.readLong();
+      List<String> replicas = readReplicas(data);
+      if (length < 0) {
+        throw corrupt("freed block " + id + " has negative length " + length);
+      }
+      if (tree.blocks.containsKey(id)) {
+        throw corrupt("block " + id + " is both freed and in a file");
+      }
+      if (tree.freed.contains(id)) {
+        throw corrupt("freed block " + id + " appears twice");
+      }
+      tree.freed.add(id, length, tree.canonicalNodeIds(replicas).toArray(new String[0]));
+    }
 
     RequestTable requests = new RequestTable(resultsPerClient, maxClients);
     int clientCount = readCount(data, "clients");
@@ -235,10 +277,7 @@ final class SnapshotFormat {
           data.writeByte(BLOCK);
           data.writeLong(block.id);
           data.writeLong(block.length());
-          data.writeInt(block.replicas.length);
-          for (String replica : block.replicas) {
-            writeString(data, replica);
-          }
+          writeReplicas(data, block.replicas);
         }
       }
     }
@@ -309,11 +348,7 @@ final class SnapshotFormat {
       } else if (kind == BLOCK) {
         long id = data.readLong();
         long length = data.readLong();
-        int replicaCount = readCount(data, "replicas");
-        List<String> replicas = new ArrayList<>(Math.min(replicaCount, 16));
-        for (int r = 0; r < replicaCount; r++) {
-          replicas.add(readString(data));
-        }
+        List<String> replicas = readReplicas(data);
         BlockInfo block = new BlockInfo(id, length, file, tree.canonicalNodeIds(replicas));
         if (tree.blocks.putIfAbsent(id, block) != null) {
           throw corrupt("block " + id + " is referenced twice");
@@ -334,6 +369,22 @@ final class SnapshotFormat {
     }
     file.pieces = pieces.toArray(FileInode.NO_PIECES);
     file.size = size;
+  }
+
+  private static void writeReplicas(DataOutputStream data, String[] replicas) throws IOException {
+    data.writeInt(replicas.length);
+    for (String replica : replicas) {
+      writeString(data, replica);
+    }
+  }
+
+  private static List<String> readReplicas(DataInputStream data) throws IOException {
+    int count = readCount(data, "replicas");
+    List<String> replicas = new ArrayList<>(Math.min(count, 16));
+    for (int r = 0; r < count; r++) {
+      replicas.add(readString(data));
+    }
+    return replicas;
   }
 
   private static void writeString(DataOutputStream data, String value) throws IOException {

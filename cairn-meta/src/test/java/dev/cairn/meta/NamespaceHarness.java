@@ -10,6 +10,9 @@ import dev.cairn.proto.DeleteRequest;
 import dev.cairn.proto.ErrorCode;
 import dev.cairn.proto.Extent;
 import dev.cairn.proto.FileInfo;
+import dev.cairn.proto.ForgetFreed;
+import dev.cairn.proto.FreedBlocksRequest;
+import dev.cairn.proto.Membership;
 import dev.cairn.proto.MetaCommand;
 import dev.cairn.proto.MetaQuery;
 import dev.cairn.proto.MetaQueryResult;
@@ -20,6 +23,7 @@ import dev.cairn.proto.PathRequest;
 import dev.cairn.proto.RegisterNode;
 import dev.cairn.proto.RenameRequest;
 import dev.cairn.proto.RequestId;
+import dev.cairn.proto.SetMembership;
 import dev.cairn.proto.SetReplicas;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -128,6 +132,21 @@ final class NamespaceHarness {
                     .setNode(NodeAddress.newBuilder().setId(id).setAddress(address))));
   }
 
+  MetaResult forgetFreed(long... blockIds) {
+    ForgetFreed.Builder forget = ForgetFreed.newBuilder();
+    for (long id : blockIds) {
+      forget.addBlockIds(id);
+    }
+    return apply(MetaCommand.newBuilder().setForgetFreed(forget));
+  }
+
+  MetaResult setMembership(String nodeId, Membership membership) {
+    return apply(
+        MetaCommand.newBuilder()
+            .setSetMembership(
+                SetMembership.newBuilder().setNodeId(nodeId).setMembership(membership)));
+  }
+
   MetaQueryResult stat(String path) {
     return ns.query(MetaQuery.newBuilder().setStat(PathRequest.newBuilder().setPath(path)).build());
   }
@@ -153,6 +172,23 @@ final class NamespaceHarness {
         MetaQuery.newBuilder()
             .setSummary(dev.cairn.proto.SummaryRequest.getDefaultInstance())
             .build());
+  }
+
+  MetaQueryResult freed(int limit) {
+    return ns.query(
+        MetaQuery.newBuilder().setFreed(FreedBlocksRequest.newBuilder().setLimit(limit)).build());
+  }
+
+  /** Every freed block, oldest first; fails the test if the query fails. */
+  List<BlockRef> freedBlocks() {
+    MetaQueryResult result = freed(0);
+    assertThat(result.getStatus().getCode()).isEqualTo(ErrorCode.OK);
+    return result.getFreedList();
+  }
+
+  /** The ids of every freed block, oldest first. */
+  List<Long> freedIds() {
+    return freedBlocks().stream().map(BlockRef::getId).toList();
   }
 
   /** The info of an existing entry; fails the test if it is missing. */

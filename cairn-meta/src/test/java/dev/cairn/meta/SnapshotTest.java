@@ -10,10 +10,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cairn.proto.CommitMode;
 import dev.cairn.proto.CommitRequest;
+import dev.cairn.proto.ErrorCode;
 import dev.cairn.proto.FileInfo;
+import dev.cairn.proto.ForgetFreed;
+import dev.cairn.proto.Membership;
 import dev.cairn.proto.MetaCommand;
 import dev.cairn.proto.MetaQueryResult;
 import dev.cairn.proto.MkdirRequest;
+import dev.cairn.proto.SetMembership;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -45,6 +49,14 @@ class SnapshotTest {
                 .setReplication(5)
                 .addExtents(block(13, 1))));
     ok(target.setReplicas(blockRef(12, 0, "n1", "n9")));
+    ok(target.setMembership("n2", Membership.DECOMMISSIONING));
+    // Freed blocks: one by an overwrite, two by a delete, one of which is then forgotten.
+    ok(target.write("/doomed", block(17, 7, "n2"), block(15, 5, "n1", "n2"), block(16, 6)));
+    ok(target.write("/doomed", block(15, 5)));
+    ok(target.delete("/doomed"));
+    ok(target.write("/gone", block(18, 8, "n9")));
+    ok(target.delete("/gone"));
+    ok(target.forgetFreed(16));
     ok(target.put("/ünïcode ✓", "x"));
     ok(
         target.apply(
@@ -82,6 +94,8 @@ class SnapshotTest {
     }
     answers.add(target.blockMap());
     answers.add(target.summary());
+    answers.add(target.freed(0));
+    answers.add(target.freed(1));
     return answers;
   }
 
@@ -103,6 +117,10 @@ class SnapshotTest {
     assertThat(everything(copy)).isEqualTo(original);
     assertThat(copy.ns.fileCount()).isEqualTo(h.ns.fileCount());
     assertThat(copy.ns.blockCount()).isEqualTo(3);
+    assertThat(copy.freedBlocks())
+        .containsExactly(blockRef(17, 7, "n2"), blockRef(15, 5, "n1", "n2"), blockRef(18, 8, "n9"));
+    assertThat(copy.summary().getSummary().getNodes(1).getMembership())
+        .isEqualTo(Membership.DECOMMISSIONING);
   }
 
   @Test
@@ -135,11 +153,40 @@ class SnapshotTest {
                     CommitRequest.newBuilder()
                         .setPath("/a/b/moved")
                         .setMode(CommitMode.APPEND)
-                        .addExtents(inline("!"))));
+                        .addExtents(inline("!"))),
+            // Freed blocks are refused until forgotten; membership survives a re-register.
+            MetaCommand.newBuilder()
+                .setCommit(CommitRequest.newBuilder().setPath("/reuse").addExtents(block(15, 5))),
+            MetaCommand.newBuilder().setForgetFreed(ForgetFreed.newBuilder().addBlockIds(15)),
+            MetaCommand.newBuilder()
+                .setCommit(CommitRequest.newBuilder().setPath("/reuse").addExtents(block(15, 5))),
+            MetaCommand.newBuilder()
+                .setRegisterNode(
+                    dev.cairn.proto.RegisterNode.newBuilder()
+                        .setNode(
+                            dev.cairn.proto.NodeAddress.newBuilder()
+                                .setId("n2")
+                                .setAddress("host2:7001"))),
+            MetaCommand.newBuilder()
+                .setSetMembership(
+                    SetMembership.newBuilder()
+                        .setNodeId("n1")
+                        .setMembership(Membership.DECOMMISSIONED)));
+    List<ErrorCode> codes = new ArrayList<>();
     for (MetaCommand.Builder command : next) {
-      assertThat(copy.apply(command.clone())).isEqualTo(h.apply(command.clone()));
+      var result = h.apply(command.clone());
+      assertThat(copy.apply(command.clone())).isEqualTo(result);
+      codes.add(result.getStatus().getCode());
     }
+    assertThat(codes.subList(codes.size() - 5, codes.size()))
+        .containsExactly(
+            ErrorCode.INVALID_ARGUMENT, ErrorCode.OK, ErrorCode.OK, ErrorCode.OK, ErrorCode.OK);
     assertThat(copy.snapshot()).isEqualTo(h.snapshot());
+    // 15 was forgotten and then reused.
+    assertThat(copy.freedIds()).containsExactly(17L, 18L);
+    assertThat(copy.summary().getSummary().getNodesList())
+        .extracting(n -> n.getAddress() + " " + n.getMembership())
+        .containsExactly("host1:7000 DECOMMISSIONED", "host2:7001 DECOMMISSIONING");
     assertThat(copy.text("/a/b/moved")).isEqualTo("some inline bytes!");
     assertThat(copy.exists("/missing")).isFalse();
   }
@@ -187,6 +234,22 @@ class SnapshotTest {
     out.writeInt(SnapshotFormat.FORMAT_VERSION + 1);
     assertThatThrownBy(() -> h.ns.readSnapshot(new ByteArrayInputStream(bytes.toByteArray())))
         .hasMessageContaining("format " + (SnapshotFormat.FORMAT_VERSION + 1));
+  }
+
+  @Test
+  void formatVersion1IsRejectedWithAClearMessage() throws IOException {
+    assertThat(SnapshotFormat.FORMAT_VERSION).isEqualTo(2);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    DataOutputStream out = new DataOutputStream(bytes);
+    out.writeInt(SnapshotFormat.MAGIC);
+    out.writeInt(1);
+    out.writeInt(0);
+    ok(h.put("/keep", "x"));
+    byte[] before = h.snapshot();
+    assertThatThrownBy(() -> h.ns.readSnapshot(new ByteArrayInputStream(bytes.toByteArray())))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("format 1 is not supported (this build reads 2)");
+    assertThat(h.snapshot()).isEqualTo(before);
   }
 
   @Test

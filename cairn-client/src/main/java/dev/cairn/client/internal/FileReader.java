@@ -44,6 +44,7 @@ public final class FileReader extends CairnInputStream {
   private Iterator<ReadBlockResponse> stream;
   private Context.CancellableContext streamContext;
   private final List<String> failures = new ArrayList<>();
+  private boolean sawCorruption;
 
   public FileReader(Connections nodes, String path, FileStatus status, List<Extent> extents,
       Map<String, String> addresses) {
@@ -101,6 +102,7 @@ public final class FileReader extends CairnInputStream {
       blockOffset = 0;
       replicaIndex = preferredReplica(block);
       failures.clear();
+      sawCorruption = false;
       chunk = new byte[0];
     } else {
       chunk = e.getData().toByteArray();
@@ -152,6 +154,9 @@ public final class FileReader extends CairnInputStream {
         }
         ReadBlockResponse r = stream.next();
         if (r.hasStatus() && r.getStatus().getCodeValue() != 0) {
+          if (r.getStatus().getCode() == dev.cairn.proto.ErrorCode.CORRUPT) {
+            sawCorruption = true;
+          }
           throw new IOException(r.getStatus().getMessage());
         }
         byte[] data = r.getChunk().getData().toByteArray();
@@ -160,6 +165,7 @@ public final class FileReader extends CairnInputStream {
         if ((int) crc.getValue() != r.getChunk().getCrc32C()
             || data.length == 0
             || blockOffset + data.length > b().getLength()) {
+          sawCorruption = true;
           throw new IOException("chunk at offset " + blockOffset + " arrived damaged");
         }
         blockOffset += data.length;
@@ -171,7 +177,9 @@ public final class FileReader extends CairnInputStream {
         attempts++;
       }
     }
-    throw new CairnException(ErrorCode.UNAVAILABLE, "cannot read block "
+    // Only damaged copies were found: say so, rather than suggest a retry might help.
+    throw new CairnException(sawCorruption ? ErrorCode.CORRUPT : ErrorCode.UNAVAILABLE,
+        "cannot read block "
         + Long.toHexString(b().getId()) + " of " + path + " from any replica: " + failures);
   }
 
