@@ -734,7 +734,7 @@ final class NamespaceTree {
     }
     BlockInfo indexed = blocks.get(ref.getId());
     if (indexed == null) {
-      if (false) {
+      if (freed.contains(ref.getId())) {
         throw new MetaFailure(
             ErrorCode.INVALID_ARGUMENT,
             action
