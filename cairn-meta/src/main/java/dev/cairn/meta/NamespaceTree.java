@@ -148,6 +148,11 @@ final class NamespaceTree {
     String name = names.get(names.size() - 1);
     Inode found = parent.children.get(name);
     if (found instanceof DirectoryInode) {
+      // Creating names a path that must be free: any entry there, a directory too, is a clash.
+      if (request.getMode() == CommitMode.CREATE_NEW) {
+        throw new MetaFailure(ErrorCode.ALREADY_EXISTS,
+            "cannot create " + quote(path) + ": a directory of that name exists");
+      }
       throw new MetaFailure(
           ErrorCode.IS_A_DIRECTORY, "cannot write " + quote(path) + ": it is a directory");
     }

@@ -138,6 +138,8 @@ class CommitTest {
     h.assertFails(ErrorCode.IS_A_DIRECTORY, "\"/d\"", () -> h.put("/d", "x"));
     h.assertFails(ErrorCode.IS_A_DIRECTORY, "\"/d\"", () -> h.append("/d", "x"));
     h.assertFails(ErrorCode.IS_A_DIRECTORY, "\"/\"", () -> h.put("/", "x"));
+    h.assertFails(ErrorCode.ALREADY_EXISTS, "\"/d\"", () -> h.commit(CommitRequest.newBuilder()
+        .setPath("/d").setMode(CommitMode.CREATE_NEW)));
   }
 
   @Test

@@ -245,6 +245,13 @@ public final class MetaGrpcService extends MetaServiceGrpc.MetaServiceImplBase {
           meta.submit(MetaCommand.newBuilder().setTimeMs(clock.millis())
                   .setRegisterNode(RegisterNode.newBuilder().setNode(node)).build())
               .get(30, TimeUnit.SECONDS);
+          if (cluster.membership(node.getId()) != Membership.ACTIVE) {
+            // A retired node that joins again comes back into service.
+            meta.submit(MetaCommand.newBuilder().setTimeMs(clock.millis())
+                    .setSetMembership(SetMembership.newBuilder().setNodeId(node.getId())
+                        .setMembership(Membership.ACTIVE)).build())
+                .get(30, TimeUnit.SECONDS);
+          }
           b.setStatus(Statuses.OK).setVoter(voter);
         }
       } catch (IllegalArgumentException e) {
