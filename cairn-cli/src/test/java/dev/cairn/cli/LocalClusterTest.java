@@ -1,0 +1,93 @@
+package dev.cairn.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalClusterTest {
+  @TempDir Path dir;
+
+  private LocalCluster cluster() {
+    return new LocalCluster(dir, new PrintWriter(System.out, true),
+        new PrintWriter(System.err, true));
+  }
+
+  @Test
+  void newNodesGetDistinctNonOverlappingPortPairs() {
+    // The OS may hand the same port out twice, or a port next to one already taken.
+    ArrayDeque<Integer> offered = new ArrayDeque<>(List.of(5000, 5000, 5001, 4999, 6000, 7000));
+    List<LocalCluster.Node> nodes = LocalCluster.newNodes(3, offered::removeFirst);
+    assertThat(nodes).extracting(LocalCluster.Node::id).containsExactly("n1", "n2", "n3");
+    assertThat(nodes).extracting(LocalCluster.Node::address)
+        .containsExactly("127.0.0.1:5000", "127.0.0.1:6000", "127.0.0.1:7000");
+  }
+
+  @Test
+  void nodeLinesRoundTrip() {
+    LocalCluster.Node node = new LocalCluster.Node("n1", "127.0.0.1:5000", 42);
+    assertThat(LocalCluster.Node.parse(node.line())).isEqualTo(node);
+    assertThat(LocalCluster.Node.parse("n2 127.0.0.1:5002 -").pid()).isZero();
+  }
+
+  @Test
+  void childrenGetSafeJvmFlagsOnly() {
+    assertThat(LocalCluster.childJvmFlags(List.of(
+        "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx2g",
+        "-agentlib:jdwp=transport=dt_socket,server=y,address=5005", "-javaagent:/x.jar",
+        "-Dcairn.log.level=DEBUG", "-Dsomething=else", "-XX:+UseG1GC")))
+        .containsExactly("--enable-native-access=ALL-UNNAMED",
+            "--sun-misc-unsafe-memory-access=allow", "-Xmx2g", "-Dcairn.log.level=DEBUG",
+            "-XX:+UseG1GC");
+  }
+
+  @Test
+  void serverCommandRunsThisJava() {
+    LocalCluster cluster = cluster();
+    List<String> command = cluster.serverCommand(
+        new LocalCluster.Node("n1", "127.0.0.1:5000", 0), "n1=127.0.0.1:5000", "/cp/a.jar");
+    assertThat(command).containsSubsequence("-cp", "/cp/a.jar", Main.class.getName(), "server",
+        "--id", "n1", "--data", dir.resolve("n1").resolve("data").toString(),
+        "--listen", "127.0.0.1:5000", "--peers", "n1=127.0.0.1:5000");
+    assertThat(String.join(" ", command)).contains("java");
+  }
+
+  @Test
+  void stopAndStatusWithoutAClusterSaySo() throws Exception {
+    StringWriter err = new StringWriter();
+    LocalCluster cluster = new LocalCluster(dir.resolve("none"),
+        new PrintWriter(System.out, true), new PrintWriter(err, true));
+    assertThat(cluster.stop()).isEqualTo(Main.FAILED);
+    assertThat(cluster.status()).isEqualTo(Main.FAILED);
+    assertThat(err.toString()).contains("no local cluster in");
+  }
+
+  @Test
+  void aRecordedPidOfAnotherProcessIsNotTakenForANode() throws Exception {
+    // Our own pid is alive but is not a Cairn server for this directory.
+    long pid = ProcessHandle.current().pid();
+    Files.writeString(dir.resolve("nodes"), "n1 127.0.0.1:5000 " + pid + "\n");
+    LocalCluster cluster = cluster();
+    assertThat(cluster.nodes()).hasSize(1);
+    assertThat(cluster.process(cluster.nodes().get(0))).isEmpty();
+    assertThat(cluster.isRunning()).isFalse();
+  }
+
+  @Test
+  void theRecordedStartTimeIdentifiesTheProcess() throws Exception {
+    ProcessHandle self = ProcessHandle.current();
+    long started = self.info().startInstant().orElseThrow().toEpochMilli();
+    LocalCluster cluster = cluster();
+    Files.writeString(dir.resolve("nodes"), "n1 127.0.0.1:5000 " + self.pid() + " " + started
+        + "\nn2 127.0.0.1:5002 " + self.pid() + " " + (started - 60_000) + "\n");
+    List<LocalCluster.Node> nodes = cluster.nodes();
+    assertThat(cluster.process(nodes.get(0))).isPresent();
+    assertThat(cluster.process(nodes.get(1))).as("same pid, other start").isEmpty();
+  }
+}
