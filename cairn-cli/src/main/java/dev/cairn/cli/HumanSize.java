@@ -44,13 +44,22 @@ final class HumanSize {
    * @throws IllegalArgumentException if the text is not a size or does not fit in an int
    */
   static int parseInt(String text) {
+    long bytes = parse(text);
+    if (bytes <= 0 || bytes > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("size '" + text + "' must be between 1 byte and 2 GiB");
+    }
+    return (int) bytes;
+  }
+
+  /** As {@link #parseInt}, for sizes that may be 0 or beyond 2 GiB (rates). */
+  static long parse(String text) {
     Matcher m = SIZE.matcher(text.trim());
     if (!m.matches()) {
       throw new IllegalArgumentException(
           "'" + text + "' is not a size (examples: 65536, 64KiB, 8MiB)");
     }
-    if (m.group(1).length() > 12) {
-      throw new IllegalArgumentException("size '" + text + "' must be between 1 byte and 2 GiB");
+    if (m.group(1).length() > 15) {
+      throw new IllegalArgumentException("size '" + text + "' is too large");
     }
     long value = Long.parseLong(m.group(1));
     String unit = m.group(2).toLowerCase(Locale.ROOT);
@@ -61,10 +70,6 @@ final class HumanSize {
           case 'g' -> 1L << 30;
           default -> 1L;
         };
-    long bytes = value * factor;
-    if (bytes <= 0 || bytes > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("size '" + text + "' must be between 1 byte and 2 GiB");
-    }
-    return (int) bytes;
+    return value * factor;
   }
 }

@@ -38,6 +38,7 @@ import picocli.CommandLine.Spec;
       FileCommands.Mv.class,
       FileCommands.Stat.class,
       FileCommands.Status.class,
+      NodeCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

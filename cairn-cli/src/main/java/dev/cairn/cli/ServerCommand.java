@@ -41,9 +41,33 @@ final class ServerCommand implements Callable<Integer> {
       description = "Address of this node's client service.")
   String listen;
 
-  @Option(names = "--peers", required = true, paramLabel = "ID=HOST:PORT,...",
-      description = "Every voter of the cluster, this node included.")
+  @Option(names = "--peers", paramLabel = "ID=HOST:PORT,...",
+      description = "Every founding voter of the cluster, this node included.")
   String peers;
+
+  @Option(names = "--join", paramLabel = "HOST:PORT,...",
+      description = "Join a running cluster through any of these members (instead of --peers).")
+  String join;
+
+  @Option(names = "--suspect-after", paramLabel = "DURATION",
+      description = "A node silent this long is SUSPECT: no new blocks (default 5s).")
+  String suspectAfter;
+
+  @Option(names = "--dead-after", paramLabel = "DURATION",
+      description = "A node silent this long is DEAD: its blocks are copied elsewhere (default 60s).")
+  String deadAfter;
+
+  @Option(names = "--copy-rate", paramLabel = "SIZE",
+      description = "Re-replication bytes per second across the cluster, e.g. 64MiB (default); 0 = no limit.")
+  String copyRate;
+
+  @Option(names = "--scrub-rate", paramLabel = "SIZE",
+      description = "Bytes per second the scrubber re-reads, e.g. 8MiB (default); 0 = off.")
+  String scrubRate;
+
+  @Option(names = "--orphan-grace", paramLabel = "DURATION",
+      description = "Age after which a block no file references is deleted (default 1h).")
+  String orphanGrace;
 
   @Option(names = "--block-size", paramLabel = "SIZE",
       description = "Bytes per block, e.g. 8MiB (default), 1MiB, 65536.")
@@ -62,7 +86,9 @@ final class ServerCommand implements Callable<Integer> {
     NodeConfig config = config();
     checkPortFree(config.listen(), "client");
     checkPortFree(NodeConfig.raftAddress(config.listen()), "Raft");
-    CairnNode node = CairnNode.start(config);
+    CairnNode node = join != null
+        ? CairnNode.join(config, java.util.List.of(join.split("\\s*,\\s*")))
+        : CairnNode.start(config);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("node {} stopping", config.id());
       try {
@@ -98,8 +124,23 @@ final class ServerCommand implements Callable<Integer> {
 
   /** The node's configuration from the flags; IllegalArgumentException names the bad one. */
   NodeConfig config() {
+    if ((peers == null) == (join == null)) {
+      throw new IllegalArgumentException(
+          "give either --peers (to found or restart a cluster) or --join (to join one)");
+    }
     NodeConfig config = NodeConfig.of(id, data.toAbsolutePath().normalize(), listen,
-        NodeConfig.parsePeers(peers));
+        peers != null ? NodeConfig.parsePeers(peers) : java.util.Map.of(id, listen));
+    NodeConfig.Healing h = config.healing();
+    config = config.withHealing(new NodeConfig.Healing(
+        h.heartbeatInterval(),
+        suspectAfter != null ? Durations.parse(suspectAfter, "--suspect-after") : h.suspectAfter(),
+        deadAfter != null ? Durations.parse(deadAfter, "--dead-after") : h.deadAfter(),
+        copyRate != null ? HumanSize.parse(copyRate) : h.copyRateBytesPerSec(),
+        scrubRate != null ? HumanSize.parse(scrubRate) : h.scrubRateBytesPerSec()));
+    if (orphanGrace != null) {
+      config = config.withTimers(config.electionTimeout(),
+          Durations.parse(orphanGrace, "--orphan-grace"), config.maintenanceInterval());
+    }
     if (blockSize != null) {
       config = config.withBlockSize(HumanSize.parseInt(blockSize));
     }

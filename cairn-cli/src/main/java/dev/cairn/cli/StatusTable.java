@@ -10,8 +10,10 @@ final class StatusTable {
   private StatusTable() {}
 
   static String render(ClusterStatus status) {
-    TextTable nodes = new TextTable(false, false, false, false, true, true, true, false);
-    nodes.row("NODE", "ADDRESS", "STATE", "ROLE", "BLOCKS", "USED", "FREE", "NOTE");
+    TextTable nodes =
+        new TextTable(false, false, false, false, true, false, true, true, true, false);
+    nodes.row("NODE", "ADDRESS", "STATE", "LIVENESS", "SEEN", "ROLE", "BLOCKS", "USED", "FREE",
+        "NOTE");
     // Nodes in id order, whatever order the answering node used.
     List<NodeState> sorted = status.nodes().stream()
         .sorted(Comparator.comparing(NodeState::id, StatusTable::compareIds))
@@ -20,12 +22,14 @@ final class StatusTable {
       boolean leader = node.id().equals(status.leaderId());
       String role = node.raftRole() == null || node.raftRole().isEmpty()
           ? (leader ? "LEADER" : "-") : node.raftRole();
+      String liveness = node.state() == null ? "-" : node.state();
       if (node.up()) {
-        nodes.row(node.id(), node.address(), "up", role, Long.toString(node.blocks()),
-            HumanSize.format(node.bytesUsed()), HumanSize.format(node.bytesFree()),
-            note(node));
+        nodes.row(node.id(), node.address(), "up", liveness, seen(node), role,
+            Long.toString(node.blocks()), HumanSize.format(node.bytesUsed()),
+            HumanSize.format(node.bytesFree()), note(node));
       } else {
-        nodes.row(node.id(), node.address(), "DOWN", "-", "-", "-", "-", note(node));
+        nodes.row(node.id(), node.address(), "DOWN", liveness, seen(node), "-", "-", "-", "-",
+            note(node));
       }
     }
     StringBuilder out = new StringBuilder(nodes.render());
@@ -42,6 +46,25 @@ final class StatusTable {
         ? Integer.toString(status.defaultReplication()) : "default").append('\n');
     out.append("under-replicated:  ").append(status.underReplicatedBlocks()).append(" blocks (")
         .append(HumanSize.format(status.underReplicatedBytes())).append(")\n");
+    ClusterStatus.Healing h = status.healing();
+    if (h != null && (status.underReplicatedBlocks() > 0 || h.blocksCopied() > 0)) {
+      out.append("re-replication:    ").append(h.blocksCopied()).append(" blocks (")
+          .append(HumanSize.format(h.bytesCopied())).append(") copied, ")
+          .append(HumanSize.format(h.rateBytesPerSec())).append("/s now");
+      if (status.underReplicatedBytes() > 0) {
+        out.append(", ").append(h.etaSeconds() < 0 ? "time left unknown"
+            : "about " + h.etaSeconds() + " s left");
+      }
+      if (h.rateLimitBytesPerSec() > 0) {
+        out.append(" (limit ").append(HumanSize.format(h.rateLimitBytesPerSec())).append("/s)");
+      }
+      out.append('\n');
+    }
+    long corrupt = status.nodes().stream().mapToLong(NodeState::corruptBlocksFound).sum();
+    if (corrupt > 0) {
+      out.append("corrupt replicas:  ").append(corrupt)
+          .append(" found and set aside since the nodes started\n");
+    }
     out.append("health:            ").append(health(status, hasLeader, down)).append('\n');
     return out.toString();
   }
@@ -78,7 +101,24 @@ final class StatusTable {
     return a.compareTo(b);
   }
 
+  private static String seen(NodeState node) {
+    if (node.lastSeenMsAgo() < 0) {
+      return "never";
+    }
+    return node.lastSeenMsAgo() < 10_000
+        ? String.format(java.util.Locale.ROOT, "%.1fs ago", node.lastSeenMsAgo() / 1000.0)
+        : node.lastSeenMsAgo() / 1000 + "s ago";
+  }
+
   private static String note(NodeState node) {
+    if (node.membership() != null && !"ACTIVE".equals(node.membership())) {
+      return node.membership().toLowerCase(java.util.Locale.ROOT)
+          + ("DECOMMISSIONING".equals(node.membership())
+              ? " (" + node.referencedBlocks() + " blocks left)" : "");
+    }
+    if (node.full()) {
+      return "FULL: takes no new blocks";
+    }
     if (node.error() != null && !node.error().isEmpty()) {
       return node.error();
     }

@@ -130,8 +130,9 @@ class ShellScriptTest {
         4, 2, 3, 1, 1 << 20, 3);
     assertThat(run("status\n")).isZero();
     assertThat(out())
-        .containsPattern("NODE +ADDRESS +STATE +ROLE +BLOCKS +USED +FREE +NOTE")
-        .containsPattern("n2 +127.0.0.1:7002 +up +LEADER +3 +3.0 MiB +10.0 GiB")
+        .containsPattern(
+            "NODE +ADDRESS +STATE +LIVENESS +SEEN +ROLE +BLOCKS +USED +FREE +NOTE")
+        .containsPattern("n2 +127.0.0.1:7002 +up +LIVE +0.0s ago +LEADER +3 +3.0 MiB +10.0 GiB")
         .containsPattern("n3 +127.0.0.1:7004 +DOWN .*connection refused")
         .contains("leader:            n2")
         .contains("under-replicated:  1 blocks (1.0 MiB)")
