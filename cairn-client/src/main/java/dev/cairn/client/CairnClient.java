@@ -282,6 +282,23 @@ public final class CairnClient implements Closeable {
   public ClusterStatus clusterStatus() throws CairnException {
     ClusterStatusResponse r = nodes.call("status", (channel, address) ->
         stub(channel).clusterStatus(ClusterStatusRequest.getDefaultInstance()));
+    if (r.getLeaderId().isEmpty()) {
+      // This node knows no leader (it may be cut off, or retired from the Raft group): ask the
+      // others once before reporting that the cluster has none.
+      for (String address : nodes.addresses()) {
+        try {
+          ClusterStatusResponse other = stub(nodes.channel(address))
+              .withDeadlineAfter(3, TimeUnit.SECONDS)
+              .clusterStatus(ClusterStatusRequest.getDefaultInstance());
+          if (!other.getLeaderId().isEmpty()) {
+            r = other;
+            break;
+          }
+        } catch (io.grpc.StatusRuntimeException e) {
+          // That node is down too; try the next.
+        }
+      }
+    }
     List<ClusterStatus.NodeState> states = new ArrayList<>();
     for (NodeStatus n : r.getNodesList()) {
       states.add(new ClusterStatus.NodeState(n.getId(), n.getAddress(), n.getUp(),

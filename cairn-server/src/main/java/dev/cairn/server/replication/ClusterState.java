@@ -69,6 +69,19 @@ public final class ClusterState {
             || s.getMembership() != Membership.ACTIVE);
   }
 
+  /**
+   * The leader named by the last view received, for a node that no longer follows the Raft group
+   * itself (after it was decommissioned) but still reports to the leader; null if none.
+   */
+  public String lastKnownLeader() {
+    for (NodeStatus s : view.values()) {
+      if ("LEADER".equals(s.getRaftRole())) {
+        return s.getId();
+      }
+    }
+    return null;
+  }
+
   /** True if the leader's last view calls the node SUSPECT. */
   public boolean suspect(String nodeId) {
     NodeStatus s = view.get(nodeId);

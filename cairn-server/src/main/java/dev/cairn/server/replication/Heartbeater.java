@@ -58,14 +58,18 @@ public final class Heartbeater implements Runnable {
       return;
     }
     String leaderId = meta.leaderId();
+    if (leaderId == null) {
+      leaderId = cluster.lastKnownLeader();
+    }
     String address = leaderId == null ? null : cluster.address(leaderId);
     if (address == null || leaderId.equals(selfId)) {
       return;
     }
+    // A leader that lost its post answers UNAVAILABLE; the view then stays as it was.
     HeartbeatResponse r = peers.blocksBlocking(address)
         .withDeadlineAfter(2, TimeUnit.SECONDS)
         .heartbeat(HeartbeatRequest.newBuilder().setStatus(status.get()).build());
-    if (r.hasView()) {
+    if (r.getStatus().getCodeValue() == 0 && r.hasView()) {
       cluster.update(r.getView());
     }
   }
