@@ -33,7 +33,13 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.time.Instant;
+import dev.cairn.proto.BlockRef;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,12 +61,15 @@ import java.util.function.Function;
  */
 public final class CairnClient implements Closeable {
   private static final long META_DEADLINE_SECONDS = 15;
+  /** Blocks of one file uploaded at the same time. */
+  private static final int UPLOADS_IN_FLIGHT = 2;
 
   private final Connections nodes;
   private final String clientId = UUID.randomUUID().toString();
   private final AtomicLong seq = new AtomicLong();
   private final int inlineThreshold;
   private final int blockSize;
+  private final ExecutorService uploads = Executors.newVirtualThreadPerTaskExecutor();
 
   private CairnClient(Builder b) {
     this.nodes = new Connections(b.addresses, b.failoverTimeout);
@@ -345,6 +354,7 @@ public final class CairnClient implements Closeable {
   /** Closes the client's connections; calls in progress fail. */
   @Override
   public void close() {
+    uploads.shutdownNow();
     nodes.close();
   }
 
@@ -399,8 +409,10 @@ public final class CairnClient implements Closeable {
 
   /**
    * Reads the stream to its end: content up to {@code inlineLimit} bytes in all goes inline;
-   * anything longer is cut into blocks, each uploaded (and fsynced on its replicas) before the
-   * next is read.
+   * anything longer is cut into blocks. Up to {@link #UPLOADS_IN_FLIGHT} blocks are uploaded at
+   * once (each fsynced on its replicas before its upload completes) while the next is read, so
+   * reading the source, sending and fsyncing overlap; memory holds at most that many blocks plus
+   * the one being filled.
    */
   private List<Extent> upload(InputStream data, int inlineLimit) throws IOException {
     byte[] buffer = new byte[Math.max(blockSize, inlineLimit + 1)];
@@ -413,23 +425,52 @@ public final class CairnClient implements Closeable {
       }
       return extents;
     }
-    while (true) {
-      if (filled < blockSize) {
-        filled += data.readNBytes(buffer, filled, blockSize - filled);
+    ArrayDeque<Future<BlockRef>> inFlight = new ArrayDeque<>();
+    try {
+      while (true) {
+        if (filled < blockSize) {
+          filled += data.readNBytes(buffer, filled, blockSize - filled);
+        }
+        if (filled == 0) {
+          break;
+        }
+        int length = Math.min(filled, blockSize);
+        if (inFlight.size() >= UPLOADS_IN_FLIGHT) {
+          extents.add(Extent.newBuilder().setBlock(await(inFlight.poll())).build());
+        }
+        byte[] block = buffer;
+        inFlight.add(uploads.submit(() -> BlockUpload.upload(nodes, block, length, 0)));
+        boolean last = filled < blockSize;
+        byte[] next = new byte[buffer.length];
+        // Only when the inline probe read past one block's worth does anything remain here.
+        System.arraycopy(buffer, length, next, 0, filled - length);
+        filled -= length;
+        buffer = next;
+        if (last) {
+          break;
+        }
       }
-      if (filled == 0) {
-        return extents;
+      while (!inFlight.isEmpty()) {
+        extents.add(Extent.newBuilder().setBlock(await(inFlight.poll())).build());
       }
-      int length = Math.min(filled, blockSize);
-      extents.add(Extent.newBuilder()
-          .setBlock(BlockUpload.upload(nodes, buffer, length, 0))
-          .build());
-      if (filled < blockSize) {
-        return extents;
+      return extents;
+    } finally {
+      inFlight.forEach(f -> f.cancel(true));
+    }
+  }
+
+  private static BlockRef await(Future<BlockRef> upload) throws CairnException {
+    try {
+      return upload.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CairnException(ErrorCode.UNAVAILABLE, "interrupted while writing", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof CairnException c) {
+        throw c;
       }
-      // Only when the inline probe read past one block's worth does anything remain here.
-      System.arraycopy(buffer, length, buffer, 0, filled - length);
-      filled -= length;
+      throw new CairnException(ErrorCode.INTERNAL, "block upload failed: " + e.getCause(),
+          e.getCause());
     }
   }
 
