@@ -176,7 +176,7 @@ public final class CairnClient implements Closeable {
     }
   }
 
-  /** The entries of a directory, sorted by name; for a file, the file itself. */
+  /** The entries of a directory, sorted by name; {@link ErrorCode#NOT_A_DIRECTORY} for a file. */
   public List<FileStatus> list(String dir) throws CairnException {
     ListResponse r = meta("list " + dir, s -> s.list(pathRequest(dir)), ListResponse::getStatus);
     List<FileStatus> out = new ArrayList<>(r.getEntriesCount());

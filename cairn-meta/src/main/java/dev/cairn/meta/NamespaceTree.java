@@ -469,7 +469,8 @@ final class NamespaceTree {
         result.addEntries(info(child, childPath(path, child.name), false));
       }
     } else {
-      result.addEntries(info(node, path, false));
+      throw new MetaFailure(ErrorCode.NOT_A_DIRECTORY,
+          "cannot list " + quote(path) + ": it is a file, not a directory");
     }
     return result.build();
   }

@@ -73,9 +73,9 @@ class QueryTest {
   }
 
   @Test
-  void listOfAFileListsThatFile() {
+  void listOfAFileIsNotADirectory() {
     ok(h.put("/f", "x"));
-    assertThat(h.list("/f").getEntriesList()).containsExactly(h.info("/f"));
+    assertThat(h.list("/f").getStatus().getCode()).isEqualTo(ErrorCode.NOT_A_DIRECTORY);
   }
 
   @Test
