@@ -45,7 +45,7 @@ public record NodeConfig(
   /**
    * Liveness and background work.
    *
-   * @param heartbeatInterval how often a node tells the leader it is alive (default 1 s)
+   * @param heartbeatInterval how often a node tells the leader it is alive (default 500 ms)
    * @param suspectAfter a node not heard from for this long is SUSPECT: its replicas still count,
    *     but it gets no new blocks (default 5 s)
    * @param deadAfter a node not heard from for this long is DEAD: its blocks are copied elsewhere
@@ -62,7 +62,7 @@ public record NodeConfig(
       long copyRateBytesPerSec,
       long scrubRateBytesPerSec) {
     public static final Healing DEFAULTS = new Healing(
-        Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(60),
+        Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofSeconds(60),
         64L << 20, 8L << 20);
 
     public Healing {

@@ -100,6 +100,9 @@ public final class RaftMeta implements Closeable {
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(electionMs, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(
         p, TimeDuration.valueOf(2 * electionMs, TimeUnit.MILLISECONDS));
+    // A fresh cluster has no leader to lose: its first election need not wait a full timeout.
+    p.set("raft.server.rpc.first-election.timeout.min", (electionMs / 3) + "ms");
+    p.set("raft.server.rpc.first-election.timeout.max", (2 * electionMs / 3) + "ms");
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, 20_000);
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
