@@ -65,6 +65,10 @@ final class ServerCommand implements Callable<Integer> {
       description = "Bytes per second the scrubber re-reads, e.g. 8MiB (default); 0 = off.")
   String scrubRate;
 
+  @Option(names = "--reserve", paramLabel = "SIZE",
+      description = "Free space to keep on the data volume; below it the node takes no new blocks (default 64MiB).")
+  String reserve;
+
   @Option(names = "--orphan-grace", paramLabel = "DURATION",
       description = "Age after which a block no file references is deleted (default 1h).")
   String orphanGrace;
@@ -137,6 +141,9 @@ final class ServerCommand implements Callable<Integer> {
         deadAfter != null ? Durations.parse(deadAfter, "--dead-after") : h.deadAfter(),
         copyRate != null ? HumanSize.parse(copyRate) : h.copyRateBytesPerSec(),
         scrubRate != null ? HumanSize.parse(scrubRate) : h.scrubRateBytesPerSec()));
+    if (reserve != null) {
+      config = config.withReservedBytes(HumanSize.parse(reserve));
+    }
     if (orphanGrace != null) {
       config = config.withTimers(config.electionTimeout(),
           Durations.parse(orphanGrace, "--orphan-grace"), config.maintenanceInterval());

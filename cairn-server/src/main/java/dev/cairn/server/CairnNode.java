@@ -61,8 +61,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class CairnNode implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(CairnNode.class);
-  /** A node keeps refusing new blocks while it has less free space than this. */
-  private static final long FREE_SPACE_FLOOR = 64L * 1024 * 1024;
   /** Files up to this many bytes may live inline in the namespace. */
   public static final int MAX_INLINE_BYTES = 64 * 1024;
 
@@ -142,7 +140,8 @@ public final class CairnNode implements Closeable {
     peers.put(config.id(), config.listen());
     NodeConfig joined = new NodeConfig(config.id(), config.dataDir(), config.listen(), peers,
         config.blockSize(), config.replication(), config.minReplicas(), config.electionTimeout(),
-        config.orphanGrace(), config.maintenanceInterval(), config.healing());
+        config.orphanGrace(), config.maintenanceInterval(), config.healing(),
+        config.reservedBytes());
     CairnNode node = start(joined, UUID.fromString(info.getGroupId()), !member);
     if (!member) {
       try {
@@ -224,7 +223,7 @@ public final class CairnNode implements Closeable {
           healing.copyRateBytesPerSec(), clock);
       Scrubber scrubber = new Scrubber(config.id(), store, healing.scrubRateBytesPerSec());
       ReplicationSettings settings = new ReplicationSettings(
-          config.effectiveReplication(), config.effectiveMinReplicas(), FREE_SPACE_FLOOR);
+          config.effectiveReplication(), config.effectiveMinReplicas(), config.reservedBytes());
       BlockStore theStore = store;
       RaftMeta theMeta = meta;
       Supplier<NodeStatus> status = () -> nodeStatus(config, theStore, theMeta, scrubber);
@@ -341,7 +340,7 @@ public final class CairnNode implements Closeable {
         .setBlocks(store.blockCount())
         .setBytesUsed(store.bytesUsed())
         .setBytesFree(free)
-        .setFull(free >= 0 && free < FREE_SPACE_FLOOR)
+        .setFull(free >= 0 && free < config.reservedBytes())
         .setCorruptBlocksFound(scrubber.corruptFound())
         .setScrubbedBytes(scrubber.scrubbedBytes())
         .setScrubPasses(scrubber.passes())

@@ -28,6 +28,8 @@ import java.util.Objects;
  *     (default 1 hour)
  * @param maintenanceInterval how often the leader checks replication and garbage
  * @param healing heartbeats, liveness timeouts and the rates of background work
+ * @param reservedBytes a node with less free space than this on its data volume refuses new
+ *     blocks and says it is full (default 64 MiB)
  */
 public record NodeConfig(
     String id,
@@ -40,7 +42,11 @@ public record NodeConfig(
     Duration electionTimeout,
     Duration orphanGrace,
     Duration maintenanceInterval,
-    Healing healing) {
+    Healing healing,
+    long reservedBytes) {
+
+  /** Free space a node keeps by default before it calls itself full. */
+  public static final long DEFAULT_RESERVED_BYTES = 64L << 20;
 
   /**
    * Liveness and background work.
@@ -76,6 +82,23 @@ public record NodeConfig(
     }
   }
 
+  /** A config with the default free-space reserve. */
+  public NodeConfig(
+      String id,
+      Path dataDir,
+      String listen,
+      Map<String, String> peers,
+      int blockSize,
+      int replication,
+      int minReplicas,
+      Duration electionTimeout,
+      Duration orphanGrace,
+      Duration maintenanceInterval,
+      Healing healing) {
+    this(id, dataDir, listen, peers, blockSize, replication, minReplicas, electionTimeout,
+        orphanGrace, maintenanceInterval, healing, DEFAULT_RESERVED_BYTES);
+  }
+
   /** A config with the default healing settings. */
   public NodeConfig(
       String id,
@@ -98,6 +121,9 @@ public record NodeConfig(
     Objects.requireNonNull(listen, "listen");
     if (healing == null) {
       healing = Healing.DEFAULTS;
+    }
+    if (reservedBytes < 0) {
+      throw new IllegalArgumentException("the free-space reserve cannot be negative");
     }
     peers = new LinkedHashMap<>(peers);
     if (!id.matches("[A-Za-z0-9_.-]{1,64}")) {
@@ -128,7 +154,8 @@ public record NodeConfig(
         Duration.ofMillis(1000),
         Duration.ofHours(1),
         Duration.ofSeconds(2),
-        Healing.DEFAULTS);
+        Healing.DEFAULTS,
+        DEFAULT_RESERVED_BYTES);
   }
 
   /** Parses "id=host:port,id=host:port". */
@@ -199,21 +226,26 @@ public record NodeConfig(
 
   public NodeConfig withBlockSize(int bytes) {
     return new NodeConfig(id, dataDir, listen, peers, bytes, replication, minReplicas,
-        electionTimeout, orphanGrace, maintenanceInterval, healing);
+        electionTimeout, orphanGrace, maintenanceInterval, healing, reservedBytes);
   }
 
   public NodeConfig withReplication(int replicas, int minimum) {
     return new NodeConfig(id, dataDir, listen, peers, blockSize, replicas, minimum,
-        electionTimeout, orphanGrace, maintenanceInterval, healing);
+        electionTimeout, orphanGrace, maintenanceInterval, healing, reservedBytes);
   }
 
   public NodeConfig withTimers(Duration election, Duration orphans, Duration maintenance) {
     return new NodeConfig(id, dataDir, listen, peers, blockSize, replication, minReplicas,
-        election, orphans, maintenance, healing);
+        election, orphans, maintenance, healing, reservedBytes);
   }
 
   public NodeConfig withHealing(Healing settings) {
     return new NodeConfig(id, dataDir, listen, peers, blockSize, replication, minReplicas,
-        electionTimeout, orphanGrace, maintenanceInterval, settings);
+        electionTimeout, orphanGrace, maintenanceInterval, settings, reservedBytes);
+  }
+
+  public NodeConfig withReservedBytes(long bytes) {
+    return new NodeConfig(id, dataDir, listen, peers, blockSize, replication, minReplicas,
+        electionTimeout, orphanGrace, maintenanceInterval, healing, bytes);
   }
 }

@@ -171,6 +171,7 @@ public final class MiniCluster implements Closeable {
     private Duration maintenanceInterval = Duration.ofSeconds(1);
     private Duration startTimeout = Duration.ofSeconds(60);
     private Duration clientFailoverTimeout = Duration.ofSeconds(30);
+    private java.util.function.UnaryOperator<NodeConfig> customizer = c -> c;
 
     private Builder() {}
 
@@ -237,6 +238,15 @@ public final class MiniCluster implements Closeable {
     /** Failover timeout of clients from {@link #newClient()} (default 30 s). */
     public Builder clientFailoverTimeout(Duration timeout) {
       this.clientFailoverTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Adjusts each node's configuration before it starts (healing timers, the free-space reserve
+     * of one node...); the function gets the node's default config and returns the one to use.
+     */
+    public Builder configure(java.util.function.UnaryOperator<NodeConfig> customizer) {
+      this.customizer = customizer;
       return this;
     }
 
@@ -760,6 +770,10 @@ public final class MiniCluster implements Closeable {
 
     /** The configuration the node starts with. */
     public NodeConfig config() {
+      return settings.customizer.apply(defaultConfig());
+    }
+
+    private NodeConfig defaultConfig() {
       return new NodeConfig(
           id,
           dataDir,

@@ -97,8 +97,11 @@ public final class BlockWriteHandler implements StreamObserver<WriteBlockRequest
     }
     blockId = header.getBlockId();
     wanted = header.getReplication() > 0 ? header.getReplication() : settings.replication();
-    if (settings.bytesFreeFloor() > 0 && store.bytesFree() < settings.bytesFreeFloor()) {
-      fail(ErrorCode.NO_SPACE, "node " + selfId + " is out of space");
+    long free = store.bytesFree();
+    if (settings.bytesFreeFloor() > 0 && free < settings.bytesFreeFloor()) {
+      fail(ErrorCode.NO_SPACE, String.format(
+          "node %s is full: %d MiB free, below its reserve of %d MiB", selfId, free >> 20,
+          settings.bytesFreeFloor() >> 20));
       return;
     }
     local = store.create(blockId);
@@ -181,8 +184,10 @@ public final class BlockWriteHandler implements StreamObserver<WriteBlockRequest
     if (ref.getReplicasCount() < minimum) {
       // Not acknowledged: the copies made are orphans and will be collected.
       String message = String.format(
-          "block stored on %d node(s) %s, fewer than the %d required",
-          ref.getReplicasCount(), ref.getReplicasList(), minimum);
+          "block stored on %d node(s) %s, fewer than the %d required; %d other node(s) can "
+              + "take new blocks now (the others are full, dead or being retired)",
+          ref.getReplicasCount(), ref.getReplicasList(), minimum,
+          placement.candidates().size());
       response.onNext(WriteBlockResponse.newBuilder()
           .setStatus(Statuses.of(ErrorCode.UNAVAILABLE, message)).build());
     } else {
