@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -23,6 +25,7 @@ import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -46,11 +49,17 @@ public final class RaftMeta implements Closeable {
   public static final int MAX_VOTERS = 5;
 
   private final RaftServer server;
-  private final RaftClient client;
+  private final RaftProperties properties;
+  private volatile RaftClient client;
+  // Ratis's blocking calls, one virtual thread each: requests stay independent of one another,
+  // where the ordered async API would hold every later request behind a slow or failed one.
+  private final ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
   private final RaftGroup group;
   private final RaftPeerId selfId;
 
-  private RaftMeta(RaftServer server, RaftClient client, RaftGroup group, RaftPeerId selfId) {
+  private RaftMeta(RaftServer server, RaftClient client, RaftGroup group, RaftPeerId selfId,
+      RaftProperties properties) {
+    this.properties = properties;
     this.server = server;
     this.client = client;
     this.group = group;
@@ -126,13 +135,48 @@ public final class RaftMeta implements Closeable {
         .setOption(org.apache.ratis.server.storage.RaftStorage.StartupOption.RECOVER)
         .build();
     server.start();
-    RaftClient client = RaftClient.newBuilder()
+    return new RaftMeta(server, newClient(p, group), group, selfId, p);
+  }
+
+  private static RaftClient newClient(RaftProperties p, RaftGroup group) {
+    return RaftClient.newBuilder()
         .setProperties(p)
         .setRaftGroup(group)
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
             20, TimeDuration.valueOf(250, TimeUnit.MILLISECONDS)))
         .build();
-    return new RaftMeta(server, client, group, selfId);
+  }
+
+  /** Sends one request on a virtual thread; a client Ratis has closed is replaced. */
+  private <T> CompletableFuture<T> call(RaftRequest request, Parser<T> parser) {
+    return CompletableFuture.supplyAsync(() -> {
+      RaftClient c = client;
+      try {
+        RaftClientReply reply = request.send(c);
+        checkReply(reply);
+        return parse(reply, parser);
+      } catch (IOException e) {
+        if (e instanceof AlreadyClosedException || e.getCause() instanceof AlreadyClosedException) {
+          replaceClient(c);
+        }
+        throw new MetaUnavailableException("namespace unavailable: " + e.getMessage(), e);
+      }
+    }, callers);
+  }
+
+  private interface RaftRequest {
+    RaftClientReply send(RaftClient client) throws IOException;
+  }
+
+  private synchronized void replaceClient(RaftClient closed) {
+    if (client == closed && !callers.isShutdown()) {
+      client = newClient(properties, group);
+      try {
+        closed.close();
+      } catch (IOException e) {
+        // It was closed already.
+      }
+    }
   }
 
   /**
@@ -142,20 +186,14 @@ public final class RaftMeta implements Closeable {
    *     later, so the caller retries with the same request id
    */
   public CompletableFuture<MetaResult> submit(MetaCommand command) {
-    return client.async().send(NamespaceStateMachine.message(command.toByteArray()))
-        .thenApply(reply -> {
-          checkReply(reply);
-          return parse(reply, MetaResult::parseFrom);
-        });
+    Message message = NamespaceStateMachine.message(command.toByteArray());
+    return call(c -> c.io().send(message), MetaResult::parseFrom);
   }
 
   /** Answers a query linearizably (through the leader, after a ReadIndex round). */
   public CompletableFuture<MetaQueryResult> query(MetaQuery query) {
-    return client.async().sendReadOnly(NamespaceStateMachine.message(query.toByteArray()))
-        .thenApply(reply -> {
-          checkReply(reply);
-          return parse(reply, MetaQueryResult::parseFrom);
-        });
+    Message message = NamespaceStateMachine.message(query.toByteArray());
+    return call(c -> c.io().sendReadOnly(message), MetaQueryResult::parseFrom);
   }
 
   private static RaftPeer peer(String id, String clientAddress) {
@@ -310,6 +348,7 @@ public final class RaftMeta implements Closeable {
 
   @Override
   public void close() throws IOException {
+    callers.shutdownNow();
     try {
       client.close();
     } finally {
