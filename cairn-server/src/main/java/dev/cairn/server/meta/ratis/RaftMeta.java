@@ -118,6 +118,9 @@ public final class RaftMeta implements Closeable {
     // Recovery then always runs from a snapshot plus the log tail, the path a crash takes too.
     p.set("raft.server.snapshot.trigger-when-stop.enabled", "false");
     p.set("raft.server.log.segment.size.max", "8MB");
+    // Commit-index records would add a log write (and fsync) after every commit; without them a
+    // restarted node learns the commit index from the leader, which is all Cairn needs.
+    p.set("raft.server.log.log-metadata.enabled", "false");
     p.set("raft.server.log.purge.upto.snapshot.index", "true");
     // Small files travel inline in log entries, and a huge file's commit lists many blocks:
     // allow entries of several MiB (the write buffer must exceed the appender's limit).
