@@ -291,12 +291,14 @@ public final class MemoryNamespace implements Namespace {
     try {
       return switch (command.getOpCase()) {
         case MKDIR -> tree.mkdir(command.getMkdir(), index, timeMs);
-        case COMMIT -> tree.commit(command.getCommit(), index, timeMs);
+        case COMMIT ->
+            tree.commit(command.getCommit(), index, timeMs, command.getUploadWindowMs());
         case DELETE -> tree.delete(command.getDelete(), index, timeMs);
         case RENAME -> tree.rename(command.getRename(), index, timeMs);
         case SET_REPLICAS -> tree.setReplicas(command.getSetReplicas());
         case REGISTER_NODE -> tree.registerNode(command.getRegisterNode());
         case FORGET_FREED -> tree.forgetFreed(command.getForgetFreed());
+        case CONDEMN_ORPHANS -> tree.condemnOrphans(command.getCondemnOrphans());
         case SET_MEMBERSHIP -> tree.setMembership(command.getSetMembership());
         case OP_NOT_SET ->
             throw new MetaFailure(ErrorCode.INVALID_ARGUMENT, "the command has no operation");

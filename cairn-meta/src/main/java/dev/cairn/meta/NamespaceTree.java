@@ -7,6 +7,7 @@ import dev.cairn.proto.BlockMap;
 import dev.cairn.proto.BlockRef;
 import dev.cairn.proto.CommitMode;
 import dev.cairn.proto.CommitRequest;
+import dev.cairn.proto.CondemnOrphans;
 import dev.cairn.proto.DeleteRequest;
 import dev.cairn.proto.ErrorCode;
 import dev.cairn.proto.Extent;
@@ -138,6 +139,15 @@ final class NamespaceTree {
   }
 
   MetaResult commit(CommitRequest request, long index, long timeMs) {
+    return commit(request, index, timeMs, 0);
+  }
+
+  /**
+   * As {@link #commit(CommitRequest, long, long)}, refusing new blocks stored more than {@code
+   * uploadWindowMs} before {@code timeMs} (0: no limit): such a block may already have been
+   * collected as unreferenced, and a file must never name a block that is gone.
+   */
+  MetaResult commit(CommitRequest request, long index, long timeMs, long uploadWindowMs) {
     String path = request.getPath();
     List<String> names = checkedPath(path);
     if (names.isEmpty()) {
@@ -213,7 +223,8 @@ final class NamespaceTree {
       Extent extent = request.getExtents(i);
       FileInode.Piece piece;
       if (extent.hasBlock()) {
-        BlockInfo block = checkedBlock(path, i, extent, target, append, requestBlockIds);
+        BlockInfo block =
+            checkedBlock(path, i, extent, target, append, requestBlockIds, timeMs, uploadWindowMs);
         if (!blocks.containsKey(block.id)) {
           newBlocks.add(block);
         }
@@ -368,6 +379,17 @@ final class NamespaceTree {
       // An unknown block is not an error: its file may have been deleted since the copy began.
       if (block != null) {
         block.setReplicas(canonicalNodeIds(ref.getReplicasList()));
+      }
+    }
+    return MetaResult.newBuilder().setStatus(OK).build();
+  }
+
+  MetaResult condemnOrphans(CondemnOrphans request) {
+    for (BlockRef ref : request.getBlocksList()) {
+      // A block some file took up meanwhile is no orphan; one already freed is on its way out.
+      if (!blocks.containsKey(ref.getId()) && !freed.contains(ref.getId())) {
+        freed.add(ref.getId(), Math.max(0, ref.getLength()),
+            canonicalNodeIds(ref.getReplicasList()).toArray(new String[0]));
       }
     }
     return MetaResult.newBuilder().setStatus(OK).build();
@@ -721,7 +743,9 @@ final class NamespaceTree {
       Extent extent,
       FileInode target,
       boolean append,
-      Set<Long> requestBlockIds) {
+      Set<Long> requestBlockIds,
+      long timeMs,
+      long uploadWindowMs) {
     BlockRef ref = extent.getBlock();
     String action = "cannot write " + quote(path) + ": extent " + position;
     if (!extent.getData().isEmpty()) {
@@ -748,6 +772,20 @@ final class NamespaceTree {
                 + ref.getId()
                 + " was freed when its file was deleted or overwritten, and its replicas may be"
                 + " being deleted; write the data to a new block");
+      }
+      if (uploadWindowMs > 0 && timeMs - ref.getStoredAtMs() > uploadWindowMs) {
+        throw new MetaFailure(
+            ErrorCode.INVALID_ARGUMENT,
+            action
+                + ": block "
+                + ref.getId()
+                + (ref.getStoredAtMs() == 0
+                    ? " carries no upload time"
+                    : " was stored " + (timeMs - ref.getStoredAtMs()) / 1000 + " s before this"
+                        + " commit")
+                + ", past the upload window of "
+                + uploadWindowMs / 1000
+                + " s, so it may already be collected as unreferenced; write the file again");
       }
       return new BlockInfo(
           ref.getId(), ref.getLength(), target, canonicalNodeIds(ref.getReplicasList()));

@@ -258,9 +258,9 @@ public final class CairnNode implements Closeable {
           .executor(rpcExecutor)
           .maxInboundMessageSize(PeerChannels.MAX_MESSAGE_BYTES)
           .addService(new MetaGrpcService(meta, clock, probe, peers, cluster,
-              config.effectiveReplication()))
+              config.effectiveReplication(), config.orphanGrace()))
           .addService(new BlockGrpcService(config.id(), store, peers, placement, settings,
-              status, duties, scrubber::reportCorrupt))
+              status, duties, scrubber::reportCorrupt, clock))
           .build();
       try {
         server.start();

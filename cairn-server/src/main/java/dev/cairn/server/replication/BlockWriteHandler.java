@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class BlockWriteHandler implements StreamObserver<WriteBlockRequest> {
   private static final Logger log = LoggerFactory.getLogger(BlockWriteHandler.class);
-  private static final long REPLICA_TIMEOUT_MS = 30_000;
+  // Counted from when this node has the whole block: a replica that was sent the same chunks
+  // meanwhile needs only its fsync by then, so a longer wait means it is stalled or cut off.
+  private static final long REPLICA_TIMEOUT_MS = 10_000;
 
   private final String selfId;
   private final BlockStore store;
@@ -40,6 +42,7 @@ public final class BlockWriteHandler implements StreamObserver<WriteBlockRequest
   private final Placement placement;
   private final ReplicationSettings settings;
   private final StreamObserver<WriteBlockResponse> response;
+  private final java.time.Clock clock;
 
   private long blockId;
   private int wanted;
@@ -54,7 +57,9 @@ public final class BlockWriteHandler implements StreamObserver<WriteBlockRequest
       PeerChannels peers,
       Placement placement,
       ReplicationSettings settings,
+      java.time.Clock clock,
       StreamObserver<WriteBlockResponse> response) {
+    this.clock = clock;
     this.selfId = selfId;
     this.store = store;
     this.peers = peers;
@@ -156,7 +161,11 @@ public final class BlockWriteHandler implements StreamObserver<WriteBlockRequest
       fail(ErrorCode.INTERNAL, "cannot store block on " + selfId + ": " + e.getMessage());
       return;
     }
-    BlockRef.Builder ref = BlockRef.newBuilder().setId(blockId).setLength(length).addReplicas(selfId);
+    BlockRef.Builder ref = BlockRef.newBuilder()
+        .setId(blockId)
+        .setLength(length)
+        .setStoredAtMs(clock.millis())
+        .addReplicas(selfId);
     List<String> tried = new ArrayList<>();
     for (RemoteReplica r : remotes) {
       tried.add(r.nodeId);

@@ -5,6 +5,7 @@ import dev.cairn.proto.BlockMapRequest;
 import dev.cairn.proto.BlockRef;
 import dev.cairn.proto.BlockReportRequest;
 import dev.cairn.proto.BlockReportResponse;
+import dev.cairn.proto.CondemnOrphans;
 import dev.cairn.proto.CopyBlockRequest;
 import dev.cairn.proto.CopyBlockResponse;
 import dev.cairn.proto.DeleteBlocksRequest;
@@ -79,6 +80,7 @@ public final class Healer implements Runnable {
   private final AtomicLong blocksDeleted = new AtomicLong();
   private final Deque<long[]> recentCopies = new ArrayDeque<>();
   private volatile long remainingBytes;
+  private final Map<Long, Long> condemnedAt = new HashMap<>();
 
   public Healer(RaftMeta meta, PeerChannels peers, ClusterState cluster, Liveness liveness,
       Duration orphanGrace, long copyRateBytesPerSec, Clock clock) {
@@ -365,6 +367,14 @@ public final class Healer implements Runnable {
       }
     });
     done.removeIf(failed::contains);
+    // A condemned orphan stays listed (and refused in commits) for a grace period more, so that
+    // no commit proposed before it was condemned can still arrive and name it.
+    long now = clock.millis();
+    done.removeIf(id -> {
+      Long at = condemnedAt.get(id);
+      return at != null && now - at < orphanGrace.toMillis();
+    });
+    done.forEach(condemnedAt::remove);
     if (!done.isEmpty()) {
       submit(MetaCommand.newBuilder()
           .setTimeMs(clock.millis())
@@ -373,23 +383,34 @@ public final class Healer implements Runnable {
     }
   }
 
+  /**
+   * Blocks no file references, older than the grace period, are not deleted here: they are
+   * condemned through the log first, which makes the namespace refuse any commit that names them,
+   * and then deleted like freed blocks. A commit racing with this either lands first (and the
+   * block is no orphan) or is refused; it can never reference a deleted block.
+   */
   private void deleteOrphans(Map<String, Map<Long, Long>> reports, Set<Long> referenced,
       List<BlockRef> freed, Map<String, String> addresses) {
     long graceMs = orphanGrace.toMillis();
     Set<Long> freedIds = new HashSet<>();
     freed.forEach(b -> freedIds.add(b.getId()));
-    reports.forEach((node, held) -> {
-      List<Long> orphans = new ArrayList<>();
-      held.forEach((id, ageMs) -> {
-        if (!referenced.contains(id) && !freedIds.contains(id) && ageMs > graceMs) {
-          orphans.add(id);
-        }
-      });
-      if (!orphans.isEmpty() && delete(node, addresses.get(node), orphans)) {
-        blocksDeleted.addAndGet(orphans.size());
-        log.info("deleted {} unreferenced block(s) on {}", orphans.size(), node);
+    Map<Long, List<String>> orphans = new LinkedHashMap<>();
+    reports.forEach((node, held) -> held.forEach((id, ageMs) -> {
+      if (!referenced.contains(id) && !freedIds.contains(id) && ageMs > graceMs) {
+        orphans.computeIfAbsent(id, k -> new ArrayList<>()).add(node);
       }
+    }));
+    if (orphans.isEmpty()) {
+      return;
+    }
+    CondemnOrphans.Builder condemn = CondemnOrphans.newBuilder();
+    long now = clock.millis();
+    orphans.forEach((id, nodes) -> {
+      condemn.addBlocks(BlockRef.newBuilder().setId(id).addAllReplicas(nodes));
+      condemnedAt.putIfAbsent(id, now);
     });
+    submit(MetaCommand.newBuilder().setTimeMs(now).setCondemnOrphans(condemn).build());
+    log.info("condemned {} unreferenced block(s) older than {}", orphans.size(), orphanGrace);
   }
 
   private boolean copy(BlockRef block, List<String> sources, Map<String, String> addresses,

@@ -50,6 +50,7 @@ public final class BlockGrpcService extends BlockServiceGrpc.BlockServiceImplBas
   private final Supplier<NodeStatus> nodeStatus;
   private final LeaderDuties leader;
   private final Runnable corruptionFound;
+  private final java.time.Clock clock;
 
   /** What only the leader answers: heartbeats and the cluster view built from them. */
   public interface LeaderDuties {
@@ -68,7 +69,9 @@ public final class BlockGrpcService extends BlockServiceGrpc.BlockServiceImplBas
       ReplicationSettings settings,
       Supplier<NodeStatus> nodeStatus,
       LeaderDuties leader,
-      Runnable corruptionFound) {
+      Runnable corruptionFound,
+      java.time.Clock clock) {
+    this.clock = clock;
     this.selfId = selfId;
     this.store = store;
     this.peers = peers;
@@ -82,7 +85,8 @@ public final class BlockGrpcService extends BlockServiceGrpc.BlockServiceImplBas
   @Override
   public StreamObserver<WriteBlockRequest> writeBlock(
       StreamObserver<WriteBlockResponse> responseObserver) {
-    return new BlockWriteHandler(selfId, store, peers, placement, settings, responseObserver);
+    return new BlockWriteHandler(selfId, store, peers, placement, settings, clock,
+        responseObserver);
   }
 
   @Override

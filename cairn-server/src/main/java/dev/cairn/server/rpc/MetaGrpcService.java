@@ -61,9 +61,15 @@ public final class MetaGrpcService extends MetaServiceGrpc.MetaServiceImplBase {
   private final PeerChannels peers;
   private final ClusterState cluster;
   private final int defaultReplication;
+  private final long uploadWindowMs;
 
+  /**
+   * @param orphanGrace how old unreferenced blocks get before they are collected; commits may name
+   *     only blocks stored within half of it
+   */
   public MetaGrpcService(RaftMeta meta, Clock clock, ClusterProbe probe, PeerChannels peers,
-      ClusterState cluster, int defaultReplication) {
+      ClusterState cluster, int defaultReplication, java.time.Duration orphanGrace) {
+    this.uploadWindowMs = Math.max(1, orphanGrace.toMillis() / 2);
     this.meta = meta;
     this.clock = clock;
     this.probe = probe;
@@ -117,7 +123,8 @@ public final class MetaGrpcService extends MetaServiceGrpc.MetaServiceImplBase {
     if (rejected(out, MetaGrpcService::mutationFailure, request.getPath())) {
       return;
     }
-    mutate(command(request.getRequestId()).setCommit(request), out);
+    mutate(command(request.getRequestId()).setCommit(request).setUploadWindowMs(uploadWindowMs),
+        out);
   }
 
   @Override
