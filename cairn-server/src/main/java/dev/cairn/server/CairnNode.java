@@ -364,6 +364,11 @@ public final class CairnNode implements Closeable {
     return meta.isLeader();
   }
 
+  /** The index of the last namespace entry this node has applied. */
+  public long appliedIndex() {
+    return meta.appliedIndex();
+  }
+
   /** The leader this node knows of, or null. */
   public String leaderId() {
     return meta.leaderId();

@@ -31,6 +31,7 @@ import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,14 +55,30 @@ final class NamespaceStateMachine extends BaseStateMachine {
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
       throws IOException {
     super.initialize(server, groupId, raftStorage);
-    storage.init(raftStorage);
-    loadSnapshot(storage.getLatestSnapshot());
+    // RUNNING is what lets Ratis pause the state machine later to install a leader's snapshot.
+    getLifeCycle().startAndTransition(() -> {
+      storage.init(raftStorage);
+      loadSnapshot(storage.getLatestSnapshot());
+    });
+  }
+
+  /** Ratis pauses the state machine before it installs a snapshot and reloads it. */
+  @Override
+  public void pause() {
+    if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+      getLifeCycle().transition(LifeCycle.State.PAUSING);
+      getLifeCycle().transition(LifeCycle.State.PAUSED);
+    }
   }
 
   @Override
   public void reinitialize() throws IOException {
-    // Called after the leader installed a snapshot on this follower.
+    // Called, paused, after the leader installed a snapshot on this follower: load it and run on.
     loadSnapshot(storage.loadLatestSnapshot());
+    if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+      getLifeCycle().transition(LifeCycle.State.STARTING);
+      getLifeCycle().transition(LifeCycle.State.RUNNING);
+    }
   }
 
   private void loadSnapshot(SingleFileSnapshotInfo snapshot) throws IOException {

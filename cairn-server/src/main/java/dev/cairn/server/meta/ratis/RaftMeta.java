@@ -48,6 +48,9 @@ public final class RaftMeta implements Closeable {
   /** More voters make commits slower without making the namespace safer in practice. */
   public static final int MAX_VOTERS = 5;
 
+  /** System property: log entries between namespace snapshots (default 20,000). */
+  public static final String SNAPSHOT_THRESHOLD_KEY = "cairn.meta.snapshot-threshold";
+
   private final RaftServer server;
   private final RaftProperties properties;
   private volatile RaftClient client;
@@ -113,7 +116,9 @@ public final class RaftMeta implements Closeable {
     p.set("raft.server.rpc.first-election.timeout.min", (electionMs / 3) + "ms");
     p.set("raft.server.rpc.first-election.timeout.max", (2 * electionMs / 3) + "ms");
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
-    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, 20_000);
+    long snapshotEvery = Long.getLong(SNAPSHOT_THRESHOLD_KEY, 20_000);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, snapshotEvery);
+    p.set("raft.server.log.purge.gap", String.valueOf(Math.min(1024, snapshotEvery)));
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
     // Recovery then always runs from a snapshot plus the log tail, the path a crash takes too.
     p.set("raft.server.snapshot.trigger-when-stop.enabled", "false");
@@ -126,7 +131,11 @@ public final class RaftMeta implements Closeable {
     // allow entries of several MiB (the write buffer must exceed the appender's limit).
     p.set("raft.server.log.appender.buffer.byte-limit", "8MB");
     p.set("raft.server.log.write.buffer.size", "16MB");
-    GrpcConfigKeys.setMessageSizeMax(p, org.apache.ratis.util.SizeInBytes.valueOf("16MB"));
+    GrpcConfigKeys.setMessageSizeMax(p, org.apache.ratis.util.SizeInBytes.valueOf("32MB"));
+    // Snapshots reach a lagging follower in chunks, each one gRPC message with a header: keep
+    // chunks well under the message limit (at the default 16 MiB they exceeded it, and a follower
+    // behind a snapshot could never catch up).
+    p.set("raft.server.log.appender.snapshot.chunk.size.max", "4MB");
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
 
     NamespaceStateMachine stateMachine = new NamespaceStateMachine(namespace);

@@ -1,0 +1,665 @@
+package dev.cairn.bench;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * {@code ./cairn bench [--quick]}: measures the machine's physical limits, runs the workload
+ * suite against Cairn and HDFS in alternating rounds (A B A B), measures the namespace's heap per
+ * file on both, prints one table and writes it, with the machine and the targets, to
+ * BENCHMARKS.md.
+ *
+ * <p>This JVM needs the JDK only. Every measurement runs in a child JVM with one system's class
+ * path (see {@link Driver}); all data lives in one temporary directory that is deleted at the
+ * end, and every child process is killed at the end, on failure and on Ctrl-C too.
+ *
+ * <p>Options: {@code --quick}, {@code --rounds N}, {@code --heap-files N}, {@code --no-heap},
+ * {@code --only cairn|hdfs}, {@code --out FILE} (default $CAIRN_HOME/BENCHMARKS.md), {@code
+ * --work-dir DIR} (parent of the temporary directory), {@code --jfr} (flight recordings of every
+ * server into cairn-bench/target/jfr), {@code --command TEXT} (the command
+ * line to quote in BENCHMARKS.md).
+ */
+public final class BenchMain {
+  private static final String JAR_PREFIX = "cairn-bench-";
+
+  private final Path home;
+  private final Path target;
+  private final Plan plan;
+  private final Options options;
+  private final List<Process> children = new CopyOnWriteArrayList<>();
+  private final long startNanos = System.nanoTime();
+  private Path work;
+
+  record Options(Path out, Path workParent, boolean jfr, boolean heap, String only,
+      String command) {}
+
+  private BenchMain(Path home, Plan plan, Options options) {
+    this.home = home;
+    this.target = home.resolve("cairn-bench").resolve("target");
+    this.plan = plan;
+    this.options = options;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Plan plan = Plan.fullRun();
+    Integer rounds = null;
+    Integer heapFiles = null;
+    String envHome = System.getenv("CAIRN_HOME");
+    Path home = Path.of(envHome != null && !envHome.isEmpty() ? envHome : ".")
+        .toAbsolutePath().normalize();
+    Path out = null;
+    Path workParent = Path.of(System.getProperty("java.io.tmpdir"));
+    boolean jfr = false;
+    boolean heap = true;
+    String only = null;
+    String command = null;
+    Path renderLogs = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--quick" -> plan = Plan.quickRun();
+        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+        case "--heap-files" -> heapFiles = Integer.parseInt(args[++i]);
+        case "--no-heap" -> heap = false;
+        case "--only" -> only = args[++i];
+        case "--out" -> out = Path.of(args[++i]).toAbsolutePath();
+        case "--work-dir" -> workParent = Path.of(args[++i]).toAbsolutePath();
+        case "--jfr" -> jfr = true;
+        case "--command" -> command = args[++i];
+        case "--render-logs" -> renderLogs = Path.of(args[++i]).toAbsolutePath();
+        case "-h", "--help" -> {
+          System.out.println("usage: cairn bench [--quick] [--rounds N] [--heap-files N]"
+              + " [--no-heap] [--only cairn|hdfs] [--out FILE] [--work-dir DIR] [--jfr]");
+          return;
+        }
+        default -> {
+          System.err.println("cairn bench: unknown option " + args[i] + " (try --help)");
+          System.exit(2);
+        }
+      }
+    }
+    if (rounds != null) {
+      plan = plan.withRounds(rounds);
+    }
+    if (heapFiles != null) {
+      plan = plan.withHeapFiles(heapFiles);
+    }
+    if (command == null) {
+      command = "java -cp cairn-bench.jar " + BenchMain.class.getName() + " "
+          + String.join(" ", args);
+    }
+    if (out == null) {
+      out = home.resolve("BENCHMARKS.md");
+    }
+    if (renderLogs != null) {
+      System.exit(render(renderLogs, out));
+    }
+    BenchMain bench = new BenchMain(home, plan,
+        new Options(out, workParent, jfr, heap, only, command.strip()));
+    int status = bench.run();
+    System.exit(status);
+  }
+
+  private int run() throws Exception {
+    Path jar = findJar();
+    String cairnCp = jar + File.pathSeparator + target.resolve("cairn-lib") + File.separator + "*";
+    String hadoopCp = jar + File.pathSeparator + target.resolve("hadoop-lib") + File.separator
+        + "*";
+    Files.createDirectories(options.workParent());
+    work = Files.createTempDirectory(options.workParent(), "cairn-bench-");
+    Thread cleanup = new Thread(this::cleanUp, "bench-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
+    String date = ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z"));
+    List<String> errors = new ArrayList<>();
+    List<String> notes = new ArrayList<>();
+    List<Map<String, Double>> cairn = new ArrayList<>();
+    List<Map<String, Double>> hdfs = new ArrayList<>();
+    Path jfrRoot = options.jfr() ? target.resolve("jfr").resolve(stamp()) : null;
+    try {
+      say("Cairn vs HDFS, %s run: %d rounds, %d MiB file, %,d small files, heap with %,d files",
+          plan.quick() ? "quick" : "full", plan.rounds(), plan.largeMib(), plan.files(),
+          plan.heapFiles());
+      say("working in %s", work);
+      Machine.Facts facts = Machine.facts(work);
+      say("machine: %d cores, %s memory; measuring its physical limits", facts.cores(),
+          Machine.gib(facts.memoryBytes()));
+      Machine.Limits limits = null;
+      try {
+        limits = Machine.limits(work, plan.ddMib(), plan.syncWrites());
+        say("  dd sequential write with fdatasync %.0f MB/s; %.0f small synchronous writes/s;"
+            + " loopback TCP %.0f MB/s", limits.ddWriteMBps(), limits.syncWritesPerSecond(),
+            limits.loopbackMBps());
+      } catch (IOException e) {
+        errors.add("physical limits: " + e.getMessage());
+        say("  could not measure the physical limits: %s", e.getMessage());
+      }
+
+      for (int r = 1; r <= plan.rounds(); r++) {
+        Map<String, Double> c = new HashMap<>();
+        Map<String, Double> h = new HashMap<>();
+        cairn.add(c);
+        hdfs.add(h);
+        Path jfrDir = jfrRoot == null ? null : jfrRoot.resolve("round-" + r);
+        if (jfrDir != null) {
+          Files.createDirectories(jfrDir);
+        }
+        if (!"hdfs".equals(options.only())) {
+          runDriver("cairn", r, cairnCp, jfrDir, c, errors, notes);
+        }
+        if (!"cairn".equals(options.only())) {
+          runDriver("hdfs", r, hadoopCp, jfrDir, h, errors, notes);
+        }
+        if (options.heap()) {
+          if (!"hdfs".equals(options.only())) {
+            for (String shape : List.of("empty", "block", "inline4k")) {
+              int n = shape.equals("inline4k") ? Math.min(plan.heapFiles(), 200_000)
+                  : plan.heapFiles();
+              runChild("round " + r + "/" + plan.rounds() + " cairn heap (" + shape + ")",
+                  heapFlags(), cairnCp, "dev.cairn.bench.cairn.CairnHeap",
+                  List.of("--files", Integer.toString(n), "--shape", shape),
+                  work.resolve("heap-r" + r + "-cairn-" + shape + ".log"), 1800, c, errors,
+                  notes);
+            }
+          }
+          if (!"cairn".equals(options.only())) {
+            Path dir = work.resolve("heap-r" + r + "-hdfs");
+            runChild("round " + r + "/" + plan.rounds() + " hdfs heap", heapFlags(), hadoopCp,
+                "dev.cairn.bench.hdfs.HdfsHeap",
+                List.of("--dir", dir.toString(), "--files", Integer.toString(plan.heapFiles())),
+                work.resolve("heap-r" + r + "-hdfs.log"), 3600, h, errors, notes);
+            deleteTree(dir);
+          }
+        }
+      }
+
+      double minutes = (System.nanoTime() - startNanos) / 6e10;
+      writeRunProperties(plan, date, minutes, limits, errors);
+      Report report = new Report(new Report.Run(plan, options.command(), date, facts, limits,
+          cairn, hdfs, errors, dedupe(notes), jvmDescription(), flags(), minutes));
+      publish(report, options.out());
+      if (jfrRoot != null) {
+        System.out.println("flight recordings in " + jfrRoot);
+      }
+      if (!errors.isEmpty()) {
+        System.out.println(errors.size() + " failure(s); see BENCHMARKS.md and the logs");
+      }
+      return errors.isEmpty() ? 0 : 1;
+    } finally {
+      cleanUp();
+      Runtime.getRuntime().removeShutdownHook(cleanup);
+    }
+  }
+
+  private static String jvmDescription() {
+    return "java " + Runtime.version() + " (" + System.getProperty("java.vm.vendor") + ", "
+        + System.getProperty("java.home") + ")";
+  }
+
+  private static Map<String, List<String>> flags() {
+    Map<String, List<String>> flags = new LinkedHashMap<>();
+    flags.put("each Cairn node", serverFlags("cairn"));
+    flags.put("the HDFS cluster JVM", serverFlags("hdfs"));
+    flags.put("each benchmark client JVM", clientFlags());
+    flags.put("each heap-measurement JVM", heapFlags());
+    return flags;
+  }
+
+  /** Prints the table and the targets, and writes the document. */
+  private static void publish(Report report, Path out) throws IOException {
+    System.out.println();
+    System.out.print(report.text());
+    System.out.println();
+    for (Report.Target t : report.targets()) {
+      System.out.println((t.met() == null ? "[ -- ] " : t.met() ? "[ met ] " : "[NOT met] ")
+          + t.goal());
+    }
+    Files.writeString(out, report.markdown(), StandardCharsets.UTF_8);
+    System.out.println();
+    System.out.println("written to " + out);
+  }
+
+  /**
+   * Everything of the run that is not in the children's logs, beside them, so that {@code
+   * --render-logs} can write the document again from the kept logs alone.
+   */
+  private void writeRunProperties(Plan plan, String date, double minutes, Machine.Limits limits,
+      List<String> errors) throws IOException {
+    Properties p = new Properties();
+    p.setProperty("quick", Boolean.toString(plan.quick()));
+    p.setProperty("rounds", Integer.toString(plan.rounds()));
+    p.setProperty("heapFiles", Integer.toString(plan.heapFiles()));
+    p.setProperty("command", options.command());
+    p.setProperty("date", date);
+    p.setProperty("minutes", Double.toString(minutes));
+    if (limits != null) {
+      p.setProperty("ddWriteMBps", Double.toString(limits.ddWriteMBps()));
+      p.setProperty("ddCommand", limits.ddCommand());
+      p.setProperty("syncWritesPerSecond", Double.toString(limits.syncWritesPerSecond()));
+      p.setProperty("syncCommand", limits.syncCommand());
+      p.setProperty("loopbackMBps", Double.toString(limits.loopbackMBps()));
+      p.setProperty("loopbackSeconds", Double.toString(limits.loopbackSeconds()));
+    }
+    // Failures of the orchestrator itself (children's failures are in their logs).
+    List<String> own = errors.stream().filter(e -> !e.startsWith("round ")).toList();
+    for (int i = 0; i < own.size(); i++) {
+      p.setProperty("error." + i, own.get(i));
+    }
+    Path dir = logDir();
+    Files.createDirectories(dir);
+    try (var w = Files.newBufferedWriter(dir.resolve("run.properties"), StandardCharsets.UTF_8)) {
+      p.store(w, "cairn bench run");
+    }
+  }
+
+  /**
+   * {@code --render-logs DIR}: the document again from a run's kept logs (DIR is
+   * cairn-bench/target/bench-logs/STAMP): its run.properties and the RESULT, ERROR and INFO lines
+   * of its children's logs. The machine's facts are read again from this machine.
+   */
+  static int render(Path dir, Path out) throws IOException {
+    Properties p = new Properties();
+    try (var r = Files.newBufferedReader(dir.resolve("run.properties"), StandardCharsets.UTF_8)) {
+      p.load(r);
+    }
+    Plan plan = Boolean.parseBoolean(p.getProperty("quick")) ? Plan.quickRun() : Plan.fullRun();
+    plan = plan.withRounds(Integer.parseInt(p.getProperty("rounds")))
+        .withHeapFiles(Integer.parseInt(p.getProperty("heapFiles")));
+    Machine.Limits limits = p.getProperty("ddWriteMBps") == null ? null : new Machine.Limits(
+        Double.parseDouble(p.getProperty("ddWriteMBps")), p.getProperty("ddCommand"),
+        Double.parseDouble(p.getProperty("syncWritesPerSecond")), p.getProperty("syncCommand"),
+        Double.parseDouble(p.getProperty("loopbackMBps")),
+        Double.parseDouble(p.getProperty("loopbackSeconds")));
+    List<String> errors = new ArrayList<>();
+    List<String> notes = new ArrayList<>();
+    for (int i = 0; p.getProperty("error." + i) != null; i++) {
+      errors.add(p.getProperty("error." + i));
+    }
+    List<Map<String, Double>> cairn = new ArrayList<>();
+    List<Map<String, Double>> hdfs = new ArrayList<>();
+    int rounds = plan.rounds();
+    for (int r = 1; r <= rounds; r++) {
+      Map<String, Double> c = new HashMap<>();
+      Map<String, Double> h = new HashMap<>();
+      cairn.add(c);
+      hdfs.add(h);
+      String prefix = "round " + r + "/" + rounds + " ";
+      readLog(dir.resolve("r" + r + "-cairn-driver.log"), prefix + "cairn", c, errors, notes);
+      readLog(dir.resolve("r" + r + "-hdfs-driver.log"), prefix + "hdfs", h, errors, notes);
+      for (String side : List.of("cairn", "hdfs")) {
+        notes.addAll(serverLogFindings(dir.resolve("r" + r + "-" + side), "round " + r + " " + side));
+      }
+      for (String shape : List.of("empty", "block", "inline4k")) {
+        readLog(dir.resolve("heap-r" + r + "-cairn-" + shape + ".log"),
+            prefix + "cairn heap (" + shape + ")", c, errors, notes);
+      }
+      readLog(dir.resolve("heap-r" + r + "-hdfs.log"), prefix + "hdfs heap", h, errors, notes);
+    }
+    Report report = new Report(new Report.Run(plan, p.getProperty("command"),
+        p.getProperty("date"), Machine.facts(dir), limits, cairn, hdfs, errors, dedupe(notes),
+        jvmDescription(), flags(), Double.parseDouble(p.getProperty("minutes"))));
+    publish(report, out);
+    return 0;
+  }
+
+  /** What server logs say that explains a failure; each pattern with its count and first line. */
+  private static final List<String> LOG_PATTERNS = List.of("OutOfMemoryError",
+      "exceeds maximum size", " ERROR ");
+
+  /**
+   * Scans the servers' logs of one round (any *.log under {@code dir}) for signs of trouble, so
+   * that the report can say what went wrong inside a server and not only that a workload failed.
+   */
+  static List<String> serverLogFindings(Path dir, String label) {
+    List<String> found = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return found;
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path log : files.filter(f -> f.toString().endsWith(".log")).sorted().toList()) {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        Map<String, String> first = new HashMap<>();
+        try (Stream<String> lines = Files.lines(log, StandardCharsets.ISO_8859_1)) {
+          lines.forEach(line -> {
+            for (String pattern : LOG_PATTERNS) {
+              if (line.contains(pattern)) {
+                counts.merge(pattern, 1, Integer::sum);
+                first.putIfAbsent(pattern, line.strip());
+              }
+            }
+          });
+        }
+        for (Map.Entry<String, Integer> e : counts.entrySet()) {
+          String line = first.get(e.getKey());
+          found.add(String.format(Locale.ROOT, "%s, %s: %d line(s) with \"%s\", the first: `%s`",
+              label, dir.relativize(log), e.getValue(), e.getKey().strip(),
+              line.length() > 240 ? line.substring(0, 240) + "..." : line));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      found.add(label + ": could not scan the server logs: " + e.getMessage());
+    }
+    return found;
+  }
+
+  private static void readLog(Path log, String label, Map<String, Double> into,
+      List<String> errors, List<String> notes) throws IOException {
+    if (!Files.isRegularFile(log)) {
+      return;
+    }
+    for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+      parseLine(line, label, into, errors, notes);
+    }
+  }
+
+  // ------------------------------------------------------------------ child JVMs
+
+  /** JDK 24+ warns about Unsafe and native access in Netty, Guava and Hadoop without these. */
+  private static List<String> jdkFlags() {
+    List<String> flags = new ArrayList<>();
+    flags.add("-XX:+UseG1GC");
+    if (Runtime.version().feature() >= 24) {
+      flags.add("--enable-native-access=ALL-UNNAMED");
+      flags.add("--sun-misc-unsafe-memory-access=allow");
+    }
+    return flags;
+  }
+
+  /**
+   * The same flags for every server JVM, and the same heap per side: 2 GiB for each of Cairn's 3
+   * nodes, 6 GiB for the one JVM in which MiniDFSCluster runs HDFS's 4 daemons.
+   */
+  static List<String> serverFlags(String system) {
+    List<String> flags = new ArrayList<>();
+    String heap = system.equals("cairn") ? "2g" : "6g";
+    flags.add("-Xms" + heap);
+    flags.add("-Xmx" + heap);
+    flags.addAll(jdkFlags());
+    return flags;
+  }
+
+  static List<String> clientFlags() {
+    List<String> flags = new ArrayList<>(List.of("-Xms2g", "-Xmx2g"));
+    flags.addAll(jdkFlags());
+    return flags;
+  }
+
+  static List<String> heapFlags() {
+    List<String> flags = new ArrayList<>(List.of("-Xmx4g"));
+    flags.addAll(jdkFlags());
+    return flags;
+  }
+
+  private void runDriver(String system, int round, String classPath, Path jfrDir,
+      Map<String, Double> into, List<String> errors, List<String> notes) {
+    List<String> args = new ArrayList<>(List.of("--system", system,
+        "--dir", work.resolve("r" + round + "-" + system).toString(),
+        "--large-mib", Long.toString(plan.largeMib()),
+        "--files", Integer.toString(plan.files()),
+        "--threads", String.join(",", plan.threads().stream().map(String::valueOf).toList()),
+        "--op-threads", Integer.toString(plan.opThreads()),
+        "--stat-passes", Integer.toString(plan.statPasses()),
+        "--listings", Integer.toString(plan.listings())));
+    for (String flag : serverFlags(system)) {
+      args.add("--server-flag");
+      args.add(flag);
+    }
+    if (jfrDir != null) {
+      args.add("--jfr");
+      args.add(jfrDir.toString());
+    }
+    runChild("round " + round + "/" + plan.rounds() + " " + system, clientFlags(), classPath,
+        Driver.class.getName(), args, work.resolve("r" + round + "-" + system + "-driver.log"),
+        plan.quick() ? 1200 : 3600, into, errors, notes);
+    // The servers' logs are kept; their data (gigabytes) is not.
+    notes.addAll(serverLogFindings(work.resolve("r" + round + "-" + system),
+        "round " + round + " " + system));
+    copyLogs(work.resolve("r" + round + "-" + system));
+    deleteTree(work.resolve("r" + round + "-" + system));
+  }
+
+  /**
+   * Runs a child JVM, shows its PROGRESS lines, keeps everything else it prints in {@code log},
+   * and reads its RESULT, ERROR and INFO lines.
+   */
+  private void runChild(String label, List<String> flags, String classPath, String mainClass,
+      List<String> args, Path log, long timeoutSeconds, Map<String, Double> into,
+      List<String> errors, List<String> notes) {
+    List<String> command = new ArrayList<>();
+    command.add(ServerProcess.javaBinary());
+    command.addAll(flags);
+    command.add("-cp");
+    command.add(classPath);
+    command.add(mainClass);
+    command.addAll(args);
+    say("%s", label);
+    try (PrintWriter logWriter = new PrintWriter(Files.newBufferedWriter(log,
+        StandardCharsets.UTF_8))) {
+      logWriter.println("=== " + String.join(" ", command));
+      logWriter.flush();
+      Process p = new ProcessBuilder(command).start();
+      children.add(p);
+      p.getOutputStream().close();
+      Thread err = new Thread(() -> pump(p, false, label, logWriter, into, errors, notes),
+          "stderr-" + label);
+      err.start();
+      pump(p, true, label, logWriter, into, errors, notes);
+      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+        errors.add(label + ": did not finish within " + timeoutSeconds + " s; killed");
+        kill(p);
+      }
+      err.join(30_000);
+      int exit = p.waitFor();
+      if (exit != 0 && errors.stream().noneMatch(e -> e.startsWith(label))) {
+        errors.add(label + ": exited with status " + exit + " (see " + log.getFileName() + ")");
+      }
+      children.remove(p);
+    } catch (IOException e) {
+      errors.add(label + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      errors.add(label + ": interrupted");
+    }
+  }
+
+  private void pump(Process p, boolean stdout, String label, PrintWriter log,
+      Map<String, Double> into, List<String> errors, List<String> notes) {
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(
+        stdout ? p.getInputStream() : p.getErrorStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = in.readLine()) != null) {
+        synchronized (log) {
+          log.println(line);
+          log.flush();
+        }
+        if (!stdout && line.startsWith("PROGRESS ")) {
+          say("  %s: %s", label, line.substring("PROGRESS ".length()));
+        } else if (stdout) {
+          String failure = parseLine(line, label, into, errors, notes);
+          if (failure != null) {
+            say("  FAILED %s", failure);
+          }
+        }
+      }
+    } catch (IOException e) {
+      // the child is gone
+    }
+  }
+
+  /**
+   * Reads one line of a child's stdout into the results; returns the failure it reports, if it
+   * is an ERROR line.
+   */
+  static String parseLine(String line, String label, Map<String, Double> into,
+      List<String> errors, List<String> notes) {
+    if (line.startsWith("RESULT ")) {
+      String[] parts = line.split(" ");
+      synchronized (into) {
+        into.put(parts[1], Double.parseDouble(parts[2]));
+      }
+    } else if (line.startsWith("ERROR ")) {
+      String message = label + ": " + line.substring("ERROR ".length());
+      errors.add(message);
+      return message;
+    } else if (line.startsWith("INFO ")) {
+      notes.add(line.substring("INFO ".length()));
+    }
+    return null;
+  }
+
+  // ------------------------------------------------------------------ cleanup
+
+  /**
+   * Kills every child and its descendants, and any server a dead driver left; keeps the logs and
+   * deletes the rest.
+   */
+  private synchronized void cleanUp() {
+    for (Process p : children) {
+      kill(p);
+    }
+    children.clear();
+    if (work == null || !Files.isDirectory(work)) {
+      return;
+    }
+    killListedServers();
+    copyLogs(work);
+    System.err.println("cairn bench: logs kept in " + logDir());
+    deleteTree(work);
+    work = null;
+  }
+
+  private static void kill(Process p) {
+    p.descendants().forEach(ProcessHandle::destroyForcibly);
+    p.destroyForcibly();
+    try {
+      p.waitFor(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Servers record their pids in pids files under the work directory; one still running whose
+   * command line names the work directory is killed (a pid may have been reused since).
+   */
+  private void killListedServers() {
+    try (Stream<Path> files = Files.walk(work)) {
+      for (Path pids : files.filter(f -> f.getFileName().toString()
+          .equals(ServerProcess.PIDS_FILE)).toList()) {
+        for (String line : Files.readAllLines(pids)) {
+          String[] parts = line.strip().split("\\s+");
+          if (parts.length == 0 || parts[0].isEmpty()) {
+            continue;
+          }
+          long pid = Long.parseLong(parts[0]);
+          ProcessHandle.of(pid).filter(ProcessHandle::isAlive).ifPresent(h -> {
+            String cmdline = readCmdline(pid);
+            if (cmdline.contains(work.toString())) {
+              h.descendants().forEach(ProcessHandle::destroyForcibly);
+              h.destroyForcibly();
+            }
+          });
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      System.err.println("cairn bench: could not check for leftover servers: " + e);
+    }
+  }
+
+  private static String readCmdline(long pid) {
+    try {
+      return Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"))
+          .replace('\0', ' ');
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private Path logDir() {
+    return target.resolve("bench-logs").resolve(stamp());
+  }
+
+  /** Keeps the logs under {@code from} (not the data) in cairn-bench/target/bench-logs/STAMP. */
+  private void copyLogs(Path from) {
+    Path dest = logDir();
+    try (Stream<Path> files = Files.walk(from)) {
+      for (Path f : files.filter(f -> f.toString().endsWith(".log") && Files.isRegularFile(f))
+          .toList()) {
+        if (Files.size(f) > 50L << 20) {
+          continue;
+        }
+        Path to = dest.resolve(work.relativize(f).toString());
+        Files.createDirectories(to.getParent());
+        Files.copy(f, to, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException | RuntimeException e) {
+      System.err.println("cairn bench: could not keep the logs of " + from + ": " + e);
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    if (dir == null || !Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(f);
+      }
+    } catch (IOException | RuntimeException e) {
+      System.err.println("cairn bench: could not delete " + dir + ": " + e);
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private String stampValue;
+
+  private synchronized String stamp() {
+    if (stampValue == null) {
+      stampValue = ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    }
+    return stampValue;
+  }
+
+  private Path findJar() throws IOException {
+    try (Stream<Path> files = Files.list(target)) {
+      return files.filter(f -> {
+        String n = f.getFileName().toString();
+        return n.startsWith(JAR_PREFIX) && n.endsWith(".jar") && !n.contains("sources");
+      }).findFirst().orElseThrow(() -> new IOException("no " + JAR_PREFIX + "*.jar in " + target
+          + "; build it with: mvn -B -f cairn-bench/pom.xml package -DskipTests"));
+    } catch (IOException e) {
+      throw new IOException("cannot read " + target + " (" + e.getMessage() + "); build it with:"
+          + " mvn -B -f cairn-bench/pom.xml package -DskipTests", e);
+    }
+  }
+
+  private void say(String format, Object... args) {
+    long s = (System.nanoTime() - startNanos) / 1_000_000_000L;
+    System.err.printf(Locale.ROOT, "[%3d:%02d] %s%n", s / 60, s % 60,
+        String.format(Locale.ROOT, format, args));
+    System.err.flush();
+  }
+
+  private static List<String> dedupe(List<String> notes) {
+    return new ArrayList<>(new java.util.LinkedHashSet<>(notes));
+  }
+}

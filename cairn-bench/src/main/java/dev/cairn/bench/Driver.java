@@ -1,0 +1,143 @@
+package dev.cairn.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One round of the suite against one system, in a JVM of its own whose class path holds that
+ * system's client only: launches the cluster, measures the time until it takes a write, runs the
+ * workloads, kills the leader, and tears everything down. Results go to stdout as {@link Results}
+ * lines, progress to stderr.
+ *
+ * <p>Arguments: {@code --system cairn|hdfs --dir DIR [--large-mib N] [--files N] [--threads
+ * 1,8,32] [--op-threads 8] [--stat-passes N] [--listings N] [--server-flag FLAG]... [--jfr DIR]}.
+ */
+public final class Driver {
+  private Driver() {}
+
+  static final double READY_TIMEOUT_SECONDS = 180;
+
+  public static void main(String[] args) throws Exception {
+    String system = null;
+    Path dir = null;
+    long largeMib = 1024;
+    int files = 5000;
+    List<Integer> threads = List.of(1, 8, 32);
+    int opThreads = 8;
+    int statPasses = 4;
+    int listings = 10;
+    List<String> serverFlags = new ArrayList<>();
+    Path jfr = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--system" -> system = args[++i];
+        case "--dir" -> dir = Path.of(args[++i]);
+        case "--large-mib" -> largeMib = Long.parseLong(args[++i]);
+        case "--files" -> files = Integer.parseInt(args[++i]);
+        case "--threads" -> threads = parseInts(args[++i]);
+        case "--op-threads" -> opThreads = Integer.parseInt(args[++i]);
+        case "--stat-passes" -> statPasses = Integer.parseInt(args[++i]);
+        case "--listings" -> listings = Integer.parseInt(args[++i]);
+        case "--server-flag" -> serverFlags.add(args[++i]);
+        case "--jfr" -> jfr = Path.of(args[++i]);
+        default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+      }
+    }
+    if (system == null || dir == null) {
+      throw new IllegalArgumentException("--system and --dir are required");
+    }
+    Files.createDirectories(dir);
+    SystemUnderTest sut = load(system);
+    Runtime.getRuntime().addShutdownHook(new Thread(sut::close, "driver-cleanup"));
+    int status = 0;
+    try {
+      Progress.say("starting the %s cluster", sut.name());
+      long start = System.nanoTime();
+      sut.launch(dir, serverFlags, jfr);
+      double ready = awaitWritable(sut, start);
+      Results.result("ready_s", ready);
+      Progress.say("  ready for writes after %.2f s", ready);
+
+      try (FsClient client = sut.client()) {
+        Workloads w = new Workloads(client);
+        long large = largeMib << 20;
+        Workloads.guarded("large", () -> w.largeFile(large));
+        for (int t : threads) {
+          int n = files;
+          Workloads.guarded("small_write_t" + t, () -> w.smallWrites(n, t));
+        }
+        int writtenWith = threads.contains(opThreads) ? opThreads : threads.get(0);
+        w.smallOps(files, writtenWith, opThreads, statPasses, listings);
+        w.cleanUp(threads);
+        Workloads.guarded("stall", () -> w.leaderLoss(sut, 2.0, 120.0));
+      }
+    } catch (Exception | Error e) {
+      Results.error("round", e);
+      status = 1;
+    } finally {
+      Progress.say("stopping the %s cluster", sut.name());
+      sut.close();
+    }
+    System.out.flush();
+    System.exit(status);
+  }
+
+  /**
+   * Seconds from launching the processes until a 4 KiB write succeeds. Polls with a fail-fast
+   * client every 20 ms.
+   */
+  static double awaitWritable(SystemUnderTest sut, long startNanos) throws Exception {
+    byte[] data = new byte[Workloads.SMALL_FILE_BYTES];
+    long deadline = startNanos + (long) (READY_TIMEOUT_SECONDS * 1e9);
+    String last = "no attempt yet";
+    long nextNote = System.nanoTime() + 10_000_000_000L;
+    try (FsClient probe = sut.probeClient()) {
+      while (true) {
+        try {
+          probe.write("/ready-probe", data);
+          return Workloads.seconds(startNanos);
+        } catch (IOException | RuntimeException e) {
+          last = e.getClass().getSimpleName() + ": " + firstLine(e.getMessage());
+        }
+        long now = System.nanoTime();
+        if (now > deadline) {
+          throw new IOException("the cluster took no write within " + READY_TIMEOUT_SECONDS
+              + " s; last error: " + last);
+        }
+        if (now > nextNote) {
+          Progress.say("  still waiting for the cluster (%s)", last);
+          nextNote = now + 10_000_000_000L;
+        }
+        Thread.sleep(20);
+      }
+    }
+  }
+
+  static SystemUnderTest load(String system) throws ReflectiveOperationException {
+    String className = switch (system) {
+      case "cairn" -> "dev.cairn.bench.cairn.CairnSystem";
+      case "hdfs" -> "dev.cairn.bench.hdfs.HdfsSystem";
+      default -> throw new IllegalArgumentException("unknown system " + system);
+    };
+    return (SystemUnderTest) Class.forName(className).getDeclaredConstructor().newInstance();
+  }
+
+  static List<Integer> parseInts(String csv) {
+    List<Integer> out = new ArrayList<>();
+    for (String s : csv.split(",")) {
+      out.add(Integer.parseInt(s.strip()));
+    }
+    return List.copyOf(out);
+  }
+
+  static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}

@@ -1,0 +1,170 @@
+package dev.cairn.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The machine the benchmark runs on, and its physical limits measured in the same run: what the
+ * disk does for sequential writes with fdatasync and for small synchronous writes, and what
+ * loopback TCP carries. They bound what either system can do here.
+ */
+final class Machine {
+  private static final Pattern DD_RESULT =
+      Pattern.compile("(\\d+) bytes .*copied, ([0-9.]+(?:e[-+]?\\d+)?) s");
+
+  record Facts(String cpu, int cores, long memoryBytes, String kernel, String java,
+      List<String> disk) {}
+
+  record Limits(double ddWriteMBps, String ddCommand, double syncWritesPerSecond,
+      String syncCommand, double loopbackMBps, double loopbackSeconds) {}
+
+  private Machine() {}
+
+  static Facts facts(Path dir) {
+    String cpu = "unknown";
+    long memory = 0;
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (line.startsWith("model name")) {
+          cpu = line.substring(line.indexOf(':') + 1).strip();
+          break;
+        }
+      }
+      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        if (line.startsWith("MemTotal:")) {
+          memory = Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux: leave unknown
+    }
+    List<String> disk = new ArrayList<>();
+    disk.addAll(run(List.of("df", "-h", dir.toString()), 30).lines().toList());
+    String device = run(List.of("df", "--output=source", dir.toString()), 30).lines()
+        .skip(1).findFirst().orElse("").strip();
+    if (device.startsWith("/dev/")) {
+      String name = device.substring(5);
+      String rotational = readQuietly(Path.of("/sys/block", name, "queue", "rotational"));
+      String model = readQuietly(Path.of("/sys/block", name, "device", "model"));
+      String scheduler = readQuietly(Path.of("/sys/block", name, "queue", "scheduler"));
+      disk.add("device " + device + ": rotational=" + (rotational.isEmpty() ? "?" : rotational)
+          + (model.isEmpty() ? "" : ", model " + model)
+          + (scheduler.isEmpty() ? "" : ", scheduler " + scheduler));
+    }
+    String fsType = run(List.of("stat", "-f", "-c", "%T", dir.toString()), 30).strip();
+    if (!fsType.isEmpty()) {
+      disk.add("file system type: " + fsType);
+    }
+    return new Facts(cpu, Runtime.getRuntime().availableProcessors(), memory,
+        run(List.of("uname", "-sr"), 30).strip(),
+        System.getProperty("java.vm.vendor") + " " + System.getProperty("java.runtime.version"),
+        disk);
+  }
+
+  static Limits limits(Path dir, int ddMib, int syncWrites) throws IOException,
+      InterruptedException {
+    Path file = dir.resolve("dd.bin");
+    List<String> dd = List.of("dd", "if=/dev/zero", "of=" + file, "bs=1M", "count=" + ddMib,
+        "conv=fdatasync");
+    double write = ddRate(run(dd, 600), true);
+    Files.deleteIfExists(file);
+    Path small = dir.resolve("dsync.bin");
+    List<String> sync = List.of("dd", "if=/dev/zero", "of=" + small, "bs=4k",
+        "count=" + syncWrites, "oflag=dsync");
+    double seconds = ddRate(run(sync, 600), false);
+    Files.deleteIfExists(small);
+    double loopbackSeconds = 3;
+    return new Limits(write, String.join(" ", dd).replace(dir.toString(), "$DIR"),
+        syncWrites / seconds, String.join(" ", sync).replace(dir.toString(), "$DIR"),
+        loopback(loopbackSeconds), loopbackSeconds);
+  }
+
+  /** MB/s (rate) or seconds (not rate) from dd's last line. */
+  private static double ddRate(String output, boolean rate) throws IOException {
+    Matcher m = DD_RESULT.matcher(output);
+    if (!m.find()) {
+      throw new IOException("cannot read dd's result from: " + output.strip());
+    }
+    double bytes = Double.parseDouble(m.group(1));
+    double seconds = Double.parseDouble(m.group(2));
+    return rate ? bytes / 1e6 / seconds : seconds;
+  }
+
+  /** One TCP connection on 127.0.0.1, 1 MiB writes for {@code seconds}; MB/s received. */
+  static double loopback(double seconds) throws IOException, InterruptedException {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      long[] received = {0};
+      long[] elapsed = {0};
+      Thread receiver = new Thread(() -> {
+        try (Socket s = server.accept(); InputStream in = s.getInputStream()) {
+          byte[] buffer = new byte[1 << 20];
+          long start = System.nanoTime();
+          int n;
+          while ((n = in.read(buffer)) > 0) {
+            received[0] += n;
+          }
+          elapsed[0] = System.nanoTime() - start;
+        } catch (IOException e) {
+          received[0] = -1;
+        }
+      }, "loopback-receiver");
+      receiver.start();
+      try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+          OutputStream out = s.getOutputStream()) {
+        byte[] buffer = new byte[1 << 20];
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        while (System.nanoTime() < end) {
+          out.write(buffer);
+        }
+      }
+      receiver.join();
+      if (received[0] < 0) {
+        throw new IOException("loopback receiver failed");
+      }
+      return received[0] / 1e6 / (elapsed[0] / 1e9);
+    }
+  }
+
+  /** Runs a command, returns stdout and stderr together; "" if it cannot run. */
+  static String run(List<String> command, int timeoutSeconds) {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      p.getOutputStream().close();
+      byte[] out = p.getInputStream().readAllBytes();
+      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+      }
+      return new String(out, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
+  }
+
+  private static String readQuietly(Path file) {
+    try {
+      return Files.readString(file).strip();
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
+  static String gib(long bytes) {
+    return String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
+  }
+}

@@ -1,0 +1,67 @@
+package dev.cairn.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * One reported measurement: the key the children print it under, how it reads in the table, and
+ * which way is better.
+ *
+ * @param scale multiplies the raw value for display (heap bytes per file to MiB per 1M files)
+ */
+record Metric(String key, String label, String unit, boolean higherIsBetter, double scale) {
+
+  /** Every metric of the table, in order, for a run of {@code files} files. */
+  static List<Metric> all(Plan plan) {
+    String files = String.format(Locale.ROOT, "%,d", plan.files());
+    String large = plan.largeMib() % 1024 == 0
+        ? (plan.largeMib() / 1024) + " GiB" : plan.largeMib() + " MiB";
+    List<Metric> m = new ArrayList<>();
+    m.add(new Metric("large_write_MBps", "one " + large + " file: write", "MB/s", true, 1));
+    m.add(new Metric("large_read_MBps", "one " + large + " file: read", "MB/s", true, 1));
+    for (int t : plan.threads()) {
+      String th = t + " thread" + (t == 1 ? "" : "s");
+      m.add(new Metric("small_write_t" + t + "_fps",
+          files + " x 4 KiB files created+written+closed, " + th, "files/s", true, 1));
+      m.add(new Metric("small_write_t" + t + "_p50_ms", "  latency p50, " + th, "ms", false, 1));
+      m.add(new Metric("small_write_t" + t + "_p99_ms", "  latency p99, " + th, "ms", false, 1));
+    }
+    String ot = plan.opThreads() + " threads";
+    m.add(new Metric("small_read_fps", "the " + files + " files read, " + ot, "files/s", true, 1));
+    m.add(new Metric("small_read_p50_ms", "  read latency p50", "ms", false, 1));
+    m.add(new Metric("small_read_p99_ms", "  read latency p99", "ms", false, 1));
+    m.add(new Metric("stat_ops", "stat, " + ot, "ops/s", true, 1));
+    m.add(new Metric("stat_p50_ms", "  stat latency p50", "ms", false, 1));
+    m.add(new Metric("list_ms", "listing of " + files + " entries, 1 thread", "ms", false, 1));
+    m.add(new Metric("rename_ops", "rename, " + ot, "ops/s", true, 1));
+    m.add(new Metric("delete_ops", "delete, " + ot, "ops/s", true, 1));
+    m.add(new Metric("ready_s", "start to a cluster ready for writes", "s", false, 1));
+    m.add(new Metric("stall_s", "client stall when the leader is killed", "s", false, 1));
+    m.add(new Metric("heap_empty_bpf", "namespace heap per 1M files (empty files)",
+        "MiB", false, 1e6 / (1 << 20)));
+    m.add(new Metric("heap_block_bpf", "  Cairn, files of one block (3 replicas)",
+        "MiB", false, 1e6 / (1 << 20)));
+    m.add(new Metric("heap_inline4k_bpf", "  Cairn, 4 KiB files (content inline)",
+        "MiB", false, 1e6 / (1 << 20)));
+    return m;
+  }
+
+  String format(double raw) {
+    double v = raw * scale;
+    if (Double.isNaN(v)) {
+      return "-";
+    }
+    double a = Math.abs(v);
+    if (a >= 1000) {
+      return String.format(Locale.ROOT, "%,.0f", v);
+    }
+    if (a >= 100) {
+      return String.format(Locale.ROOT, "%.0f", v);
+    }
+    if (a >= 10) {
+      return String.format(Locale.ROOT, "%.1f", v);
+    }
+    return String.format(Locale.ROOT, "%.2f", v);
+  }
+}

@@ -1,0 +1,348 @@
+package dev.cairn.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The workload suite, written once against {@link FsClient} so that Cairn and HDFS run the same
+ * code. Every measurement is printed as a {@link Results} line; "MB" is 10^6 bytes, as dd's.
+ */
+final class Workloads {
+  static final int SMALL_FILE_BYTES = 4096;
+  private static final int IO_BUFFER = 1 << 20;
+
+  private final FsClient client;
+  private final byte[] pattern;
+  private final byte[] small;
+
+  Workloads(FsClient client) {
+    this.client = client;
+    // Random bytes, so that no layer can compress or deduplicate its way through.
+    Random random = new Random(42);
+    this.pattern = new byte[IO_BUFFER];
+    random.nextBytes(pattern);
+    this.small = new byte[SMALL_FILE_BYTES];
+    random.nextBytes(small);
+  }
+
+  /** One large file written, then read back, through 1 MiB buffers. */
+  void largeFile(long bytes) throws IOException {
+    String path = "/large/file";
+    client.mkdirs("/large");
+    Progress.say("writing one file of %d MiB", bytes >> 20);
+    long start = System.nanoTime();
+    client.writeStream(path, new PatternStream(pattern, bytes));
+    double writeSeconds = seconds(start);
+    Results.result("large_write_MBps", bytes / 1e6 / writeSeconds);
+    Progress.say("  write: %.1f MB/s; reading it back", bytes / 1e6 / writeSeconds);
+
+    byte[] buffer = new byte[IO_BUFFER];
+    start = System.nanoTime();
+    long read = client.read(path, buffer);
+    double readSeconds = seconds(start);
+    if (read != bytes) {
+      throw new IOException("read " + read + " bytes of a file of " + bytes);
+    }
+    Results.result("large_read_MBps", bytes / 1e6 / readSeconds);
+    Progress.say("  read: %.1f MB/s", bytes / 1e6 / readSeconds);
+    client.delete(path, false);
+  }
+
+  /** {@code files} files of 4 KiB created, written and closed by {@code threads} threads. */
+  void smallWrites(int files, int threads) throws Exception {
+    String dir = smallDir(threads);
+    client.mkdirs(dir);
+    Progress.say("creating %d files of 4 KiB with %d thread%s", files, threads,
+        threads == 1 ? "" : "s");
+    Latencies latencies = new Latencies(files);
+    double seconds = runOps(files, threads, i -> client.write(file(dir, i), small), latencies);
+    String key = "small_write_t" + threads;
+    Results.result(key + "_fps", files / seconds);
+    Results.result(key + "_p50_ms", latencies.percentileMs(50));
+    Results.result(key + "_p99_ms", latencies.percentileMs(99));
+    Progress.say("  %.0f files/s, p50 %.2f ms, p99 %.2f ms", files / seconds,
+        latencies.percentileMs(50), latencies.percentileMs(99));
+  }
+
+  /**
+   * The files written with {@code writtenWith} threads: read, stat, listed, renamed and deleted,
+   * with {@code threads} threads (listing with one).
+   */
+  void smallOps(int files, int writtenWith, int threads, int statPasses, int listings)
+      throws Exception {
+    String dir = smallDir(writtenWith);
+    ThreadLocal<byte[]> buffer = ThreadLocal.withInitial(() -> new byte[SMALL_FILE_BYTES * 2]);
+    guarded("small_read", () -> {
+      Progress.say("reading the %d files with %d thread%s", files, threads,
+          threads == 1 ? "" : "s");
+      Latencies latencies = new Latencies(files);
+      double seconds = runOps(files, threads, i -> {
+        long n = client.read(file(dir, i), buffer.get());
+        if (n != SMALL_FILE_BYTES) {
+          throw new IOException(file(dir, i) + ": read " + n + " bytes, wrote " + SMALL_FILE_BYTES);
+        }
+      }, latencies);
+      Results.result("small_read_fps", files / seconds);
+      Results.result("small_read_p50_ms", latencies.percentileMs(50));
+      Results.result("small_read_p99_ms", latencies.percentileMs(99));
+      Progress.say("  %.0f files/s, p50 %.2f ms", files / seconds, latencies.percentileMs(50));
+    });
+    guarded("stat", () -> {
+      int ops = files * statPasses;
+      Progress.say("stat of the files, %d times over, with %d thread%s", statPasses, threads,
+          threads == 1 ? "" : "s");
+      Latencies latencies = new Latencies(ops);
+      double seconds = runOps(ops, threads, i -> client.stat(file(dir, i % files)), latencies);
+      Results.result("stat_ops", ops / seconds);
+      Results.result("stat_p50_ms", latencies.percentileMs(50));
+      Progress.say("  %.0f ops/s, p50 %.2f ms", ops / seconds, latencies.percentileMs(50));
+    });
+    guarded("list", () -> {
+      Progress.say("listing the directory of %d files, %d times", files, listings);
+      long start = System.nanoTime();
+      for (int i = 0; i < listings; i++) {
+        int n = client.list(dir);
+        if (n != files) {
+          throw new IOException("listed " + n + " entries in " + dir + ", expected " + files);
+        }
+      }
+      double msPerListing = seconds(start) * 1000 / listings;
+      Results.result("list_ms", msPerListing);
+      Progress.say("  %.1f ms per listing", msPerListing);
+    });
+    guarded("rename", () -> {
+      Progress.say("renaming the files with %d threads", threads);
+      double seconds = runOps(files, threads,
+          i -> client.rename(file(dir, i), dir + "/renamed-" + i), null);
+      Results.result("rename_ops", files / seconds);
+      Progress.say("  %.0f ops/s", files / seconds);
+    });
+    guarded("delete", () -> {
+      Progress.say("deleting the files with %d threads", threads);
+      double seconds = runOps(files, threads,
+          i -> client.delete(dir + "/renamed-" + i, false), null);
+      Results.result("delete_ops", files / seconds);
+      Progress.say("  %.0f ops/s", files / seconds);
+    });
+  }
+
+  /** Removes what the small-file workloads left, outside any measurement. */
+  void cleanUp(List<Integer> threadCounts) {
+    for (int threads : threadCounts) {
+      try {
+        client.delete(smallDir(threads), true);
+      } catch (IOException | RuntimeException e) {
+        Progress.say("  (could not remove %s: %s)", smallDir(threads), e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * A client writing 4 KiB files one after another while the namespace's leader is killed: the
+   * longest time between two successive acknowledged writes, from the last one before the kill
+   * until writes have flowed again for a while, in seconds. A failed write is retried (same path,
+   * overwrite) until it succeeds; each client's own failover does the rest.
+   */
+  void leaderLoss(SystemUnderTest system, double settleSeconds, double timeoutSeconds)
+      throws Exception {
+    client.mkdirs("/stall");
+    List<Long> acks = new ArrayList<>();
+    AtomicLong failures = new AtomicLong();
+    Thread writer = new Thread(() -> {
+      int i = 0;
+      while (!Thread.currentThread().isInterrupted()) {
+        try {
+          client.write("/stall/f" + i, small);
+        } catch (IOException | RuntimeException e) {
+          failures.incrementAndGet();
+          try {
+            Thread.sleep(10);
+          } catch (InterruptedException interrupted) {
+            return;
+          }
+          continue;
+        }
+        long now = System.nanoTime();
+        synchronized (acks) {
+          acks.add(now);
+        }
+        i++;
+      }
+    }, "stall-writer");
+    writer.setDaemon(true);
+    writer.start();
+    try {
+      sleepSeconds(settleSeconds);
+      int ackedBefore;
+      synchronized (acks) {
+        ackedBefore = acks.size();
+      }
+      if (ackedBefore == 0) {
+        throw new IOException("no write succeeded in " + settleSeconds + " s before the kill");
+      }
+      AtomicLong killedAt = new AtomicLong();
+      String what = system.killLeader(killedAt::set);
+      long kill = killedAt.get();
+      Progress.say("killed %s after %d writes; waiting for writes to go on", what, ackedBefore);
+      // Watch until writes have gone on for a while after the kill: 5 s, and 50 writes since the
+      // first acknowledged after it.
+      long deadline = kill + (long) (timeoutSeconds * 1e9);
+      long firstAfter = 0;
+      while (System.nanoTime() < deadline) {
+        int after;
+        synchronized (acks) {
+          after = 0;
+          for (int k = acks.size() - 1; k >= 0 && acks.get(k) > kill; k--) {
+            after++;
+            firstAfter = acks.get(k);
+          }
+        }
+        if (after >= 50 && System.nanoTime() - kill > 5_000_000_000L) {
+          break;
+        }
+        Thread.sleep(20);
+      }
+      if (firstAfter == 0) {
+        throw new IOException("no write was acknowledged within " + timeoutSeconds
+            + " s of killing " + what + " (" + failures.get() + " failed tries)");
+      }
+      long longest = 0;
+      synchronized (acks) {
+        int k = acks.size() - 1;
+        while (k > 0 && acks.get(k - 1) > kill) {
+          k--;
+        }
+        // acks.get(k - 1) is the last acknowledged before the kill.
+        for (int j = Math.max(1, k); j < acks.size(); j++) {
+          longest = Math.max(longest, acks.get(j) - acks.get(j - 1));
+        }
+      }
+      double stall = longest / 1e9;
+      Results.result("stall_s", stall);
+      Progress.say("  the client stalled %.2f s (%d failed tries; first write acknowledged"
+          + " %.2f s after the kill)", stall, failures.get(), (firstAfter - kill) / 1e9);
+    } finally {
+      writer.interrupt();
+      writer.join(30_000);
+    }
+    Progress.say("restarting what was killed");
+    system.recover();
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  interface Op {
+    void run(int index) throws Exception;
+  }
+
+  interface Body {
+    void run() throws Exception;
+  }
+
+  /** Runs a workload step; a failure is reported and the suite goes on with the next step. */
+  static void guarded(String key, Body body) {
+    try {
+      body.run();
+    } catch (Exception | Error e) {
+      Results.error(key, e);
+    }
+  }
+
+  /**
+   * Runs operations 0..count-1 on {@code threads} threads, each taking the next index; returns
+   * the wall time in seconds. The first failure stops the run and is thrown.
+   */
+  static double runOps(int count, int threads, Op op, Latencies latencies) throws Exception {
+    AtomicInteger next = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      long start = System.nanoTime();
+      for (int t = 0; t < threads; t++) {
+        futures.add(pool.submit(() -> {
+          int i;
+          while ((i = next.getAndIncrement()) < count) {
+            long begin = System.nanoTime();
+            op.run(i);
+            if (latencies != null) {
+              latencies.record(i, System.nanoTime() - begin);
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : futures) {
+        try {
+          f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          next.set(count); // stop the other threads
+          Throwable cause = e.getCause();
+          if (cause instanceof Exception ex) {
+            throw ex;
+          }
+          throw new IOException(cause);
+        }
+      }
+      return seconds(start);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  static String smallDir(int threads) {
+    return "/small-t" + threads;
+  }
+
+  static String file(String dir, int i) {
+    return dir + "/f" + String.format(Locale.ROOT, "%05d", i);
+  }
+
+  static double seconds(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1e9;
+  }
+
+  static void sleepSeconds(double seconds) throws InterruptedException {
+    Thread.sleep((long) (seconds * 1000));
+  }
+
+  /** {@code length} bytes repeating {@code pattern}, generated on the fly. */
+  static final class PatternStream extends InputStream {
+    private final byte[] pattern;
+    private final long length;
+    private long position;
+
+    PatternStream(byte[] pattern, long length) {
+      this.pattern = pattern;
+      this.length = length;
+    }
+
+    @Override
+    public int read() {
+      if (position >= length) {
+        return -1;
+      }
+      return pattern[(int) (position++ % pattern.length)] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) {
+      if (position >= length) {
+        return -1;
+      }
+      int offset = (int) (position % pattern.length);
+      int n = (int) Math.min(Math.min(len, pattern.length - offset), length - position);
+      System.arraycopy(pattern, offset, b, off, n);
+      position += n;
+      return n;
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package dev.cairn.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ReportTest {
+
+  @Test
+  void statTakesTheMedianOfWhatWasMeasured() {
+    assertThat(Report.Stat.of(List.of(3.0, 1.0, 2.0)).median()).isEqualTo(2.0);
+    assertThat(Report.Stat.of(List.of(4.0, 1.0, Double.NaN, 2.0, 3.0)).median()).isEqualTo(2.5);
+    Report.Stat none = Report.Stat.of(List.of(Double.NaN));
+    assertThat(none.n()).isZero();
+    assertThat(none.median()).isNaN();
+  }
+
+  @Test
+  void ratiosArePerRoundAndTargetsFollowThem() {
+    Plan plan = Plan.quickRun();
+    Report report = new Report(new Report.Run(plan, "./cairn bench --quick", "today",
+        new Machine.Facts("cpu", 2, 1L << 34, "Linux", "java", List.of("disk")),
+        new Machine.Limits(600, "dd", 1000, "dd", 2000, 3),
+        List.of(Map.of("stat_ops", 30_000.0, "ready_s", 3.0),
+            Map.of("stat_ops", 20_000.0, "ready_s", 4.0)),
+        List.of(Map.of("stat_ops", 10_000.0, "ready_s", 6.0),
+            Map.of("stat_ops", 10_000.0, "ready_s", 6.0)),
+        List.of(), List.of(), "java", Map.of(), 1.0));
+    assertThat(report.ratios("stat_ops")).containsExactly(3.0, 2.0);
+    assertThat(report.medianRatio("stat_ops")).isEqualTo(2.5);
+    assertThat(report.targets()).filteredOn(t -> t.goal().startsWith("stat"))
+        .singleElement().satisfies(t -> assertThat(t.met()).isTrue());
+    assertThat(report.targets()).filteredOn(t -> t.goal().startsWith("cluster ready"))
+        .singleElement().satisfies(t -> assertThat(t.met()).isTrue());
+    assertThat(report.targets()).filteredOn(t -> t.goal().startsWith("Cairn ahead"))
+        .singleElement().satisfies(t -> assertThat(t.met()).isTrue());
+    assertThat(report.markdown()).contains("| stat, 8 threads | ops/s | 25,000 (20,000-30,000)");
+  }
+
+  @Test
+  void patternStreamGivesExactlyTheLengthAsked() throws IOException {
+    byte[] pattern = {1, 2, 3};
+    try (Workloads.PatternStream in = new Workloads.PatternStream(pattern, 10)) {
+      byte[] all = in.readAllBytes();
+      assertThat(all).containsExactly(1, 2, 3, 1, 2, 3, 1, 2, 3, 1);
+    }
+  }
+}
