@@ -3,6 +3,7 @@ package dev.cairn.faults;
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.ClusterStatus;
 import dev.cairn.testing.Await;
+import dev.cairn.testing.MiniCluster;
 import java.io.Closeable;
 import java.io.File;
 import java.io.IOException;
@@ -11,13 +12,9 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -245,7 +242,7 @@ public final class ProcessCluster implements Closeable {
       // The JVM is exiting; the hook runs anyway.
     }
     if (!options.keepBaseDir) {
-      deleteRecursively(baseDir);
+      MiniCluster.deleteRecursively(baseDir);
     }
   }
 
@@ -638,36 +635,6 @@ public final class ProcessCluster implements Closeable {
     } catch (IOException e) {
       return "(cannot read " + file + ": " + e + ")\n";
     }
-  }
-
-  static void deleteRecursively(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    Files.walkFileTree(root, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.deleteIfExists(file);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-        if (e instanceof NoSuchFileException) {
-          return FileVisitResult.CONTINUE;
-        }
-        throw e;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-        if (e != null && !(e instanceof NoSuchFileException)) {
-          throw e;
-        }
-        Files.deleteIfExists(dir);
-        return FileVisitResult.CONTINUE;
-      }
-    });
   }
 
   @Override

@@ -1090,7 +1090,8 @@ public final class MiniCluster implements Closeable {
     }
   }
 
-  private static void deleteRecursively(Path root) throws IOException {
+  /** Deletes a directory tree; files that vanish meanwhile are fine. For fixtures' cleanup. */
+  public static void deleteRecursively(Path root) throws IOException {
     if (!Files.exists(root)) {
       return;
     }
