@@ -9,7 +9,7 @@ import java.util.List;
  *
  * <p>The replication wanted is always the owner's, so it is not stored twice.
  */
-final class BlockInfo implements FileInode.Piece {
+final class BlockInfo {
 
   private static final String[] NO_REPLICAS = new String[0];
 
@@ -27,8 +27,7 @@ final class BlockInfo implements FileInode.Piece {
     setReplicas(replicas);
   }
 
-  @Override
-  public long length() {
+  long length() {
     return length;
   }
 

@@ -5,12 +5,16 @@ package dev.cairn.meta;
  * NamespaceTree} changes it, under {@link MemoryNamespace}'s write lock.
  *
  * <p>Entries keep their own name and a pointer to their parent rather than their path, so that a
- * rename moves a whole subtree by changing one entry.
+ * rename moves a whole subtree by changing one entry. There are millions of entries, so every
+ * field counts: the name is kept as UTF-8 bytes (see {@link NameBytes}) rather than as a String.
  */
 abstract sealed class Inode permits DirectoryInode, FileInode {
 
-  /** The name within the parent; the empty string for the root. */
-  String name;
+  /**
+   * The name within the parent, in UTF-8; empty for the root. Never written into, and replaced only
+   * while the entry is unlinked, since the parent keeps its entries sorted by it.
+   */
+  byte[] name;
 
   /** The directory holding this entry; null for the root and for an entry not yet linked. */
   DirectoryInode parent;
@@ -24,7 +28,7 @@ abstract sealed class Inode permits DirectoryInode, FileInode {
   /** The proposer's clock at the last change to the content. */
   long mtimeMs;
 
-  Inode(String name, long fileId, long version, long mtimeMs) {
+  Inode(byte[] name, long fileId, long version, long mtimeMs) {
     this.name = name;
     this.fileId = fileId;
     this.version = version;
@@ -32,6 +36,11 @@ abstract sealed class Inode permits DirectoryInode, FileInode {
   }
 
   abstract boolean isDirectory();
+
+  /** The name as a String, decoded anew on each call. */
+  final String name() {
+    return NameBytes.decode(name);
+  }
 
   /** Records a change to the content made by the entry at log index {@code index}. */
   final void touch(long index, long timeMs) {
@@ -46,7 +55,7 @@ abstract sealed class Inode permits DirectoryInode, FileInode {
     }
     StringBuilder reversed = new StringBuilder();
     for (Inode at = this; at.parent != null; at = at.parent) {
-      reversed.insert(0, at.name).insert(0, '/');
+      reversed.insert(0, at.name()).insert(0, '/');
     }
     return reversed.toString();
   }

@@ -26,6 +26,7 @@ import dev.cairn.proto.SetReplicas;
 import dev.cairn.proto.Status;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,7 +50,7 @@ final class NamespaceTree {
   final int maxInlineBytesPerFile;
 
   /** The root directory; it always exists, with file id 0. */
-  final DirectoryInode root = new DirectoryInode("", 0, 0, 0);
+  final DirectoryInode root = new DirectoryInode(NameBytes.EMPTY, 0, 0, 0);
 
   /**
    * Every block referenced by a live file, by id. Sorted, so that the block map and snapshots come
@@ -92,7 +93,7 @@ final class NamespaceTree {
     DirectoryInode dir = root;
     int depth = 0;
     for (; depth < names.size(); depth++) {
-      Inode child = dir.children.get(names.get(depth));
+      Inode child = dir.child(names.get(depth));
       if (child == null) {
         break;
       }
@@ -129,7 +130,8 @@ final class NamespaceTree {
               + " does not exist (create parents to make it)");
     }
     for (; depth < names.size(); depth++) {
-      DirectoryInode created = new DirectoryInode(names.get(depth), index, index, timeMs);
+      DirectoryInode created =
+          new DirectoryInode(NameBytes.encode(names.get(depth)), index, index, timeMs);
       dir.link(created);
       dir.touch(index, timeMs);
       directoryCount++;
@@ -155,8 +157,8 @@ final class NamespaceTree {
           ErrorCode.IS_A_DIRECTORY, "cannot write " + quote(path) + ": it is a directory");
     }
     DirectoryInode parent = parentDirectory(path, names, "cannot write " + quote(path));
-    String name = names.get(names.size() - 1);
-    Inode found = parent.children.get(name);
+    byte[] name = NameBytes.encode(names.get(names.size() - 1));
+    Inode found = parent.child(name);
     if (found instanceof DirectoryInode) {
       // Creating names a path that must be free: any entry there, a directory too, is a clash.
       if (request.getMode() == CommitMode.CREATE_NEW) {
@@ -209,19 +211,19 @@ final class NamespaceTree {
     FileInode target =
         existing != null ? existing : new FileInode(name, index, index, timeMs, replication);
 
-    List<FileInode.Piece> pieces = new ArrayList<>();
+    List<Object> pieces = new ArrayList<>();
     long size = 0;
     long inlineBytes = 0;
     if (append) {
-      pieces.addAll(List.of(existing.pieces));
-      size = existing.size;
+      pieces.addAll(existing.pieces());
+      size = existing.size();
       inlineBytes = existing.inlineBytes();
     }
     Set<Long> requestBlockIds = new HashSet<>();
     List<BlockInfo> newBlocks = new ArrayList<>();
     for (int i = 0; i < request.getExtentsCount(); i++) {
       Extent extent = request.getExtents(i);
-      FileInode.Piece piece;
+      Object piece;
       if (extent.hasBlock()) {
         BlockInfo block =
             checkedBlock(path, i, extent, target, append, requestBlockIds, timeMs, uploadWindowMs);
@@ -236,11 +238,10 @@ final class NamespaceTree {
         inlineBytes += extent.getData().size();
         // A copy, so that the namespace never pins the buffer of a whole log entry that the
         // request's bytes might be a view of; it is small, since the inline limit bounds it.
-        piece =
-            new FileInode.Inline(UnsafeByteOperations.unsafeWrap(extent.getData().toByteArray()));
+        piece = extent.getData().toByteArray();
       }
       try {
-        size = Math.addExact(size, piece.length());
+        size = Math.addExact(size, FileInode.length(piece));
       } catch (ArithmeticException e) {
         throw new MetaFailure(
             ErrorCode.INVALID_ARGUMENT,
@@ -268,19 +269,18 @@ final class NamespaceTree {
     } else {
       if (!append) {
         // An overwrite frees the old blocks the new content does not reuse.
-        for (FileInode.Piece old : existing.pieces) {
+        for (Object old : existing.pieces()) {
           if (old instanceof BlockInfo block && !requestBlockIds.contains(block.id)) {
             free(block);
           }
         }
       }
-      totalBytes -= existing.size;
+      totalBytes -= existing.size();
     }
     for (BlockInfo block : newBlocks) {
       blocks.put(block.id, block);
     }
-    target.pieces = pieces.toArray(FileInode.NO_PIECES);
-    target.size = size;
+    target.setPieces(pieces);
     target.replication = replication;
     target.touch(index, timeMs);
     totalBytes += size;
@@ -299,14 +299,14 @@ final class NamespaceTree {
           ErrorCode.NOT_FOUND, "cannot delete " + quote(path) + ": no such file or directory");
     }
     if (doomed instanceof DirectoryInode dir
-        && !dir.children.isEmpty()
+        && !dir.isEmpty()
         && !request.getRecursive()) {
       throw new MetaFailure(
           ErrorCode.DIRECTORY_NOT_EMPTY,
           "cannot delete "
               + quote(path)
               + ": the directory holds "
-              + dir.children.size()
+              + dir.childCount()
               + " entries (delete recursively to remove them too)");
     }
     DirectoryInode parent = doomed.parent;
@@ -334,19 +334,19 @@ final class NamespaceTree {
     }
     // Like mv: a target that is an existing directory receives the entry under its own name.
     DirectoryInode newParent;
-    String newName;
+    byte[] newName;
     String newPath;
     Inode targetNode = find(targetNames);
     if (targetNode instanceof DirectoryInode targetDir) {
       newParent = targetDir;
       newName = moving.name;
-      newPath = childPath(target, newName);
+      newPath = childPath(target, moving.name());
     } else {
       newParent = parentDirectory(target, targetNames, action);
-      newName = targetNames.get(targetNames.size() - 1);
+      newName = NameBytes.encode(targetNames.get(targetNames.size() - 1));
       newPath = target;
     }
-    if (newParent == moving.parent && newName.equals(moving.name)) {
+    if (newParent == moving.parent && Arrays.equals(newName, moving.name)) {
       // The entry is already where it was asked to go (mv /a/b /a).
       return ok(info(moving, source, false));
     }
@@ -359,7 +359,7 @@ final class NamespaceTree {
     if (problem != null) {
       throw new MetaFailure(ErrorCode.INVALID_ARGUMENT, action + ": " + problem);
     }
-    if (newParent.children.containsKey(newName)) {
+    if (newParent.child(newName) != null) {
       throw new MetaFailure(
           ErrorCode.ALREADY_EXISTS, action + ": " + quote(newPath) + " already exists");
     }
@@ -466,7 +466,7 @@ final class NamespaceTree {
           ErrorCode.IS_A_DIRECTORY, "cannot look up " + quote(path) + ": it is a directory");
     }
     Set<String> holders = new HashSet<>();
-    for (FileInode.Piece piece : file.pieces) {
+    for (Object piece : file.pieces()) {
       if (piece instanceof BlockInfo block) {
         holders.addAll(List.of(block.replicas));
       }
@@ -487,8 +487,8 @@ final class NamespaceTree {
     MetaQueryResult.Builder result = MetaQueryResult.newBuilder().setStatus(OK);
     if (node instanceof DirectoryInode dir) {
       // The children are kept sorted by name, so the listing needs no sort.
-      for (Inode child : dir.children.values()) {
-        result.addEntries(info(child, childPath(path, child.name), false));
+      for (Inode child : dir.children()) {
+        result.addEntries(info(child, childPath(path, child.name()), false));
       }
     } else {
       throw new MetaFailure(ErrorCode.NOT_A_DIRECTORY,
@@ -547,11 +547,11 @@ final class NamespaceTree {
             .setMtimeMs(node.mtimeMs)
             .setFileId(node.fileId);
     if (node instanceof DirectoryInode dir) {
-      info.setChildren(dir.children.size());
+      info.setChildren(dir.childCount());
     } else if (node instanceof FileInode file) {
-      info.setSize(file.size).setReplication(file.replication);
+      info.setSize(file.size()).setReplication(file.replication);
       if (withExtents) {
-        for (FileInode.Piece piece : file.pieces) {
+        for (Object piece : file.pieces()) {
           info.addExtents(extent(piece));
         }
       }
@@ -559,10 +559,13 @@ final class NamespaceTree {
     return info.build();
   }
 
-  static Extent extent(FileInode.Piece piece) {
+  static Extent extent(Object piece) {
     return switch (piece) {
       case BlockInfo block -> Extent.newBuilder().setBlock(blockRef(block)).build();
-      case FileInode.Inline inline -> Extent.newBuilder().setData(inline.data()).build();
+      // Wrapped, not copied: the array is never written into, so the reply may share it.
+      case byte[] inline ->
+          Extent.newBuilder().setData(UnsafeByteOperations.unsafeWrap(inline)).build();
+      default -> throw new IllegalArgumentException("not a piece of a file: " + piece.getClass());
     };
   }
 
@@ -583,7 +586,7 @@ final class NamespaceTree {
       if (!(at instanceof DirectoryInode dir)) {
         return null;
       }
-      at = dir.children.get(name);
+      at = dir.child(name);
       if (at == null) {
         return null;
       }
@@ -608,11 +611,16 @@ final class NamespaceTree {
     }
     while (!pending.isEmpty()) {
       DirectoryInode dir = pending.pop();
-      for (var entry : dir.children.entrySet()) {
-        Inode child = entry.getValue();
-        if (child.parent != dir || !child.name.equals(entry.getKey())) {
-          throw new IllegalStateException("entry " + entry.getKey() + " is linked inconsistently");
+      Inode previous = null;
+      for (Inode child : dir.children()) {
+        if (child.parent != dir) {
+          throw new IllegalStateException("entry " + child.name() + " is linked inconsistently");
         }
+        if (previous != null && NameBytes.compare(previous.name, child.name) >= 0) {
+          throw new IllegalStateException(
+              "entries " + previous.name() + " and " + child.name() + " are out of order");
+        }
+        previous = child;
         if (child instanceof DirectoryInode childDir) {
           directories++;
           pending.push(childDir);
@@ -621,21 +629,21 @@ final class NamespaceTree {
         FileInode file = (FileInode) child;
         files++;
         long size = 0;
-        for (FileInode.Piece piece : file.pieces) {
-          size += piece.length();
+        for (Object piece : file.pieces()) {
+          size += FileInode.length(piece);
           if (piece instanceof BlockInfo block) {
             blockPieces++;
             if (blocks.get(block.id) != block || block.owner != file) {
               throw new IllegalStateException(
                   "block " + block.id + " of " + file.path() + " is not indexed as its own");
             }
-          } else if (piece.length() == 0) {
+          } else if (FileInode.length(piece) == 0) {
             throw new IllegalStateException("empty inline piece in " + file.path());
           }
         }
-        if (size != file.size) {
+        if (size != file.size()) {
           throw new IllegalStateException(
-              file.path() + " has size " + file.size + " but its pieces add up to " + size);
+              file.path() + " has size " + file.size() + " but its pieces add up to " + size);
         }
         bytes += size;
       }
@@ -692,7 +700,7 @@ final class NamespaceTree {
   private DirectoryInode parentDirectory(String path, List<String> names, String action) {
     DirectoryInode dir = root;
     for (int depth = 0; depth < names.size() - 1; depth++) {
-      Inode child = dir.children.get(names.get(depth));
+      Inode child = dir.child(names.get(depth));
       if (child == null) {
         throw new MetaFailure(
             ErrorCode.NOT_FOUND,
@@ -816,16 +824,16 @@ final class NamespaceTree {
   }
 
   /** Appends a piece, joining it to a preceding inline piece so small appends stay one piece. */
-  private static void addMergingInline(List<FileInode.Piece> pieces, FileInode.Piece piece) {
+  private static void addMergingInline(List<Object> pieces, Object piece) {
     int last = pieces.size() - 1;
-    if (piece instanceof FileInode.Inline next
+    if (piece instanceof byte[] next
         && last >= 0
-        && pieces.get(last) instanceof FileInode.Inline previous) {
-      byte[] joined = new byte[previous.data().size() + next.data().size()];
-      previous.data().copyTo(joined, 0);
-      next.data().copyTo(joined, previous.data().size());
-      // The array is fresh and never written again, so wrapping it without a copy is safe.
-      pieces.set(last, new FileInode.Inline(UnsafeByteOperations.unsafeWrap(joined)));
+        && pieces.get(last) instanceof byte[] previous) {
+      // A new array: the previous one may belong to the file's current content, which must not
+      // change if a later check fails.
+      byte[] joined = Arrays.copyOf(previous, previous.length + next.length);
+      System.arraycopy(next, 0, joined, previous.length, next.length);
+      pieces.set(last, joined);
     } else {
       pieces.add(piece);
     }
@@ -853,16 +861,16 @@ final class NamespaceTree {
       if (node instanceof DirectoryInode dir) {
         directoryCount--;
         // Pushed last name first, so that they are popped first name first.
-        dir.children.descendingMap().values().forEach(pending::push);
+        dir.children().reversed().forEach(pending::push);
       } else {
         FileInode file = (FileInode) node;
-        for (FileInode.Piece piece : file.pieces) {
+        for (Object piece : file.pieces()) {
           if (piece instanceof BlockInfo block) {
             free(block);
           }
         }
         fileCount--;
-        totalBytes -= file.size;
+        totalBytes -= file.size();
       }
     }
   }

@@ -1,7 +1,6 @@
 package dev.cairn.meta;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.UnsafeByteOperations;
 import dev.cairn.proto.Membership;
 import dev.cairn.proto.MetaResult;
 import dev.cairn.proto.NodeAddress;
@@ -29,7 +28,8 @@ import java.util.zip.CheckedOutputStream;
  * nodes: int count, then per node (node table order):
  *          string id, string address, int membership (the Membership enum's number)
  * root:  long version, long mtimeMs, int childCount
- * tree:  the root's descendants in preorder, children in name order; each entry is
+ * tree:  the root's descendants in preorder, children in name order ({@link String#compareTo}'s
+ *        order of the names, which is UTF-16 code unit order); each entry is
  *          byte kind (1 directory, 2 file), string name, long fileId, long version, long mtimeMs,
  *          directory: int childCount
  *          file:      int replication, int pieceCount, then per piece
@@ -97,10 +97,10 @@ final class SnapshotFormat {
 
     data.writeLong(tree.root.version);
     data.writeLong(tree.root.mtimeMs);
-    data.writeInt(tree.root.children.size());
+    data.writeInt(tree.root.childCount());
     // Preorder with an explicit stack: renames can build trees deeper than the call stack.
     ArrayDeque<Iterator<Inode>> pending = new ArrayDeque<>();
-    pending.push(tree.root.children.values().iterator());
+    pending.push(tree.root.children().iterator());
     while (!pending.isEmpty()) {
       Iterator<Inode> siblings = pending.peek();
       if (!siblings.hasNext()) {
@@ -109,8 +109,8 @@ final class SnapshotFormat {
       }
       Inode node = siblings.next();
       writeEntry(data, node);
-      if (node instanceof DirectoryInode dir && !dir.children.isEmpty()) {
-        pending.push(dir.children.values().iterator());
+      if (node instanceof DirectoryInode dir && !dir.isEmpty()) {
+        pending.push(dir.children().iterator());
       }
     }
 
@@ -255,23 +255,24 @@ final class SnapshotFormat {
 
   private static void writeEntry(DataOutputStream data, Inode node) throws IOException {
     data.writeByte(node.isDirectory() ? DIRECTORY : FILE);
-    writeString(data, node.name);
+    // The name's bytes are its UTF-8 form already, as the format wants.
+    writeBytes(data, node.name);
     data.writeLong(node.fileId);
     data.writeLong(node.version);
     data.writeLong(node.mtimeMs);
     if (node instanceof DirectoryInode dir) {
-      data.writeInt(dir.children.size());
+      data.writeInt(dir.childCount());
       return;
     }
     FileInode file = (FileInode) node;
     data.writeInt(file.replication);
-    data.writeInt(file.pieces.length);
-    for (FileInode.Piece piece : file.pieces) {
+    List<Object> pieces = file.pieces();
+    data.writeInt(pieces.size());
+    for (Object piece : pieces) {
       switch (piece) {
-        case FileInode.Inline inline -> {
+        case byte[] inline -> {
           data.writeByte(INLINE);
-          data.writeInt(inline.data().size());
-          inline.data().writeTo(data);
+          writeBytes(data, inline);
         }
         case BlockInfo block -> {
           data.writeByte(BLOCK);
@@ -279,6 +280,7 @@ final class SnapshotFormat {
           data.writeLong(block.length());
           writeReplicas(data, block.replicas);
         }
+        default -> throw new IllegalStateException("not a piece of a file: " + piece.getClass());
       }
     }
   }
@@ -306,13 +308,15 @@ final class SnapshotFormat {
       }
       frame.remaining--;
       byte kind = data.readByte();
-      String name = readString(data);
-      String problem = PathNames.validateName(name);
+      String text = readString(data);
+      String problem = PathNames.validateName(text);
       if (problem != null) {
         throw corrupt(problem);
       }
-      if (frame.dir.children.containsKey(name)) {
-        throw corrupt("name " + name + " appears twice in " + frame.dir.path());
+      // Encoded again rather than kept as read, so that malformed UTF-8 cannot reach the tree.
+      byte[] name = NameBytes.encode(text);
+      if (frame.dir.child(name) != null) {
+        throw corrupt("name " + text + " appears twice in " + frame.dir.path());
       }
       long fileId = data.readLong();
       long version = data.readLong();
@@ -327,7 +331,7 @@ final class SnapshotFormat {
         readPieces(data, tree, file);
         frame.dir.link(file);
         tree.fileCount++;
-        tree.totalBytes += file.size;
+        tree.totalBytes += file.size();
       } else {
         throw corrupt("unknown entry kind " + kind);
       }
@@ -337,14 +341,13 @@ final class SnapshotFormat {
   private static void readPieces(DataInputStream data, NamespaceTree tree, FileInode file)
       throws IOException {
     int count = readCount(data, "pieces");
-    List<FileInode.Piece> pieces = new ArrayList<>(Math.min(count, 1024));
+    List<Object> pieces = new ArrayList<>(Math.min(count, 1024));
     long size = 0;
     for (int i = 0; i < count; i++) {
       byte kind = data.readByte();
-      FileInode.Piece piece;
+      Object piece;
       if (kind == INLINE) {
-        byte[] bytes = readBytes(data);
-        piece = new FileInode.Inline(UnsafeByteOperations.unsafeWrap(bytes));
+        piece = readBytes(data);
       } else if (kind == BLOCK) {
         long id = data.readLong();
         long length = data.readLong();
@@ -357,18 +360,18 @@ final class SnapshotFormat {
       } else {
         throw corrupt("unknown piece kind " + kind);
       }
-      if (piece.length() < 0) {
-        throw corrupt("negative length in " + file.name);
+      long length = FileInode.length(piece);
+      if (length < 0) {
+        throw corrupt("negative length in " + file.name());
       }
       try {
-        size = Math.addExact(size, piece.length());
+        size = Math.addExact(size, length);
       } catch (ArithmeticException e) {
-        throw corrupt("the size of " + file.name + " overflows");
+        throw corrupt("the size of " + file.name() + " overflows");
       }
       pieces.add(piece);
     }
-    file.pieces = pieces.toArray(FileInode.NO_PIECES);
-    file.size = size;
+    file.setPieces(pieces);
   }
 
   private static void writeReplicas(DataOutputStream data, String[] replicas) throws IOException {
@@ -388,7 +391,10 @@ final class SnapshotFormat {
   }
 
   private static void writeString(DataOutputStream data, String value) throws IOException {
-    byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+    writeBytes(data, value.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void writeBytes(DataOutputStream data, byte[] bytes) throws IOException {
     data.writeInt(bytes.length);
     data.write(bytes);
   }

@@ -373,10 +373,9 @@ class FreedBlocksTest {
   void aSnapshotWithABlockBothFreedAndInAFileIsRejected() throws IOException {
     ok(h.write("/f", block(1, 10)));
     NamespaceTree tree = new NamespaceTree(3, 1024, 16);
-    FileInode file = new FileInode("f", 1, 1, 0, 3);
+    FileInode file = new FileInode(NameBytes.encode("f"), 1, 1, 0, 3);
     BlockInfo block = new BlockInfo(1, 10, file, List.of());
-    file.pieces = new FileInode.Piece[] {block};
-    file.size = 10;
+    file.setPieces(List.of(block));
     tree.root.link(file);
     tree.fileCount = 1;
     tree.totalBytes = 10;

@@ -10,6 +10,7 @@ import dev.cairn.proto.FileInfo;
 import dev.cairn.proto.MetaQuery;
 import dev.cairn.proto.MetaQueryResult;
 import dev.cairn.proto.NamespaceSummary;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class QueryTest {
@@ -70,6 +71,31 @@ class QueryTest {
     assertThat(h.list("/d/alpha").getEntriesList())
         .extracting(FileInfo::getPath)
         .containsExactly("/d/alpha/x");
+  }
+
+  @Test
+  void listSortsNonAsciiNamesAsStringsDoEvenAfterRenamesAndASnapshot() throws Exception {
+    // String order puts characters above U+FFFF (the emoji) before U+E000 to U+FFFF (U+FF21
+    // and U+E000), unlike UTF-8 byte order; the listing keeps String order.
+    List<String> names =
+        List.of("\ud83d\ude00", "\uff21", "\ue000", "\u00e9t\u00e9", "e", "\u4e2d", "Z", "z");
+    for (String name : names) {
+      ok(h.put("/" + name, name));
+    }
+    assertThat(h.names("/")).isEqualTo(names.stream().sorted().toList());
+    assertThat(h.names("/").subList(5, 8)).containsExactly("\ud83d\ude00", "\ue000", "\uff21");
+    // A rename moves the entry to its new place in the order.
+    ok(h.rename("/e", "/\ufffd"));
+    ok(h.rename("/\uff21", "/A"));
+    List<String> renamed =
+        List.of("\ud83d\ude00", "A", "\ue000", "\u00e9t\u00e9", "\ufffd", "\u4e2d", "Z", "z");
+    assertThat(h.names("/")).isEqualTo(renamed.stream().sorted().toList());
+    assertThat(h.text("/\ufffd")).isEqualTo("e");
+    NamespaceHarness copy = h.restored();
+    assertThat(copy.names("/")).isEqualTo(h.names("/"));
+    for (String name : renamed) {
+      assertThat(copy.info("/" + name).getPath()).isEqualTo("/" + name);
+    }
   }
 
   @Test
