@@ -62,7 +62,7 @@ import java.util.function.Function;
 public final class CairnClient implements Closeable {
   private static final long META_DEADLINE_SECONDS = 15;
   /** Blocks of one file uploaded at the same time. */
-  private static final int UPLOADS_IN_FLIGHT = 2;
+  private static final int UPLOADS_IN_FLIGHT = 4;
 
   private final Connections nodes;
   private final String clientId = UUID.randomUUID().toString();
@@ -415,16 +415,20 @@ public final class CairnClient implements Closeable {
    * the one being filled.
    */
   private List<Extent> upload(InputStream data, int inlineLimit) throws IOException {
-    byte[] buffer = new byte[Math.max(blockSize, inlineLimit + 1)];
-    int filled = data.readNBytes(buffer, 0, inlineLimit + 1);
+    // A small file never needs a block's buffer: allocating (and zeroing) megabytes for each
+    // 4 KiB write cost more than the write itself.
+    byte[] probe = data.readNBytes(inlineLimit + 1);
     List<Extent> extents = new ArrayList<>();
-    if (filled <= inlineLimit) {
-      if (filled > 0) {
+    if (probe.length <= inlineLimit) {
+      if (probe.length > 0) {
         extents.add(Extent.newBuilder()
-            .setData(com.google.protobuf.ByteString.copyFrom(buffer, 0, filled)).build());
+            .setData(com.google.protobuf.UnsafeByteOperations.unsafeWrap(probe)).build());
       }
       return extents;
     }
+    byte[] buffer = new byte[Math.max(blockSize, probe.length)];
+    System.arraycopy(probe, 0, buffer, 0, probe.length);
+    int filled = probe.length;
     ArrayDeque<Future<BlockRef>> inFlight = new ArrayDeque<>();
     try {
       while (true) {

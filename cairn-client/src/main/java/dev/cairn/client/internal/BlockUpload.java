@@ -1,6 +1,6 @@
 package dev.cairn.client.internal;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.cairn.client.CairnException;
 import dev.cairn.client.ErrorCode;
 import dev.cairn.proto.BlockRef;
@@ -32,7 +32,11 @@ public final class BlockUpload {
 
   private BlockUpload() {}
 
-  /** Uploads {@code data[0..length)} as a new block with failover; returns where it is held. */
+  /**
+   * Uploads {@code data[0..length)} as a new block with failover; returns where it is held. The
+   * chunks sent are views of {@code data}, not copies: the caller must not change it until this
+   * returns.
+   */
   public static BlockRef upload(Connections nodes, byte[] data, int length, int replication)
       throws CairnException {
     return nodes.call("write block", (channel, address) -> {
@@ -70,7 +74,7 @@ public final class BlockUpload {
         crc.update(data, off, n);
         out.onNext(WriteBlockRequest.newBuilder()
             .setChunk(Chunk.newBuilder()
-                .setData(ByteString.copyFrom(data, off, n))
+                .setData(UnsafeByteOperations.unsafeWrap(data, off, n))
                 .setCrc32C((int) crc.getValue()))
             .build());
       }

@@ -1,5 +1,6 @@
 package dev.cairn.client.internal;
 
+import com.google.protobuf.ByteString;
 import dev.cairn.client.CairnException;
 import dev.cairn.client.CairnInputStream;
 import dev.cairn.client.ErrorCode;
@@ -35,7 +36,9 @@ public final class FileReader extends CairnInputStream {
   private final CRC32C crc = new CRC32C();
 
   private int extentIndex = -1;
-  private byte[] chunk = new byte[0];
+  // The piece being served: a chunk as it arrived, or an inline extent; never copied before the
+  // caller's buffer.
+  private ByteString chunk = ByteString.EMPTY;
   private int chunkPos;
   // Position inside the current block extent.
   private BlockRef block;
@@ -72,13 +75,13 @@ public final class FileReader extends CairnInputStream {
     if (len == 0) {
       return 0;
     }
-    while (chunkPos >= chunk.length) {
+    while (chunkPos >= chunk.size()) {
       if (!advance()) {
         return -1;
       }
     }
-    int n = Math.min(len, chunk.length - chunkPos);
-    System.arraycopy(chunk, chunkPos, buf, off, n);
+    int n = Math.min(len, chunk.size() - chunkPos);
+    chunk.copyTo(buf, chunkPos, off, n);
     chunkPos += n;
     return n;
   }
@@ -103,9 +106,9 @@ public final class FileReader extends CairnInputStream {
       replicaIndex = preferredReplica(block);
       failures.clear();
       sawCorruption = false;
-      chunk = new byte[0];
+      chunk = ByteString.EMPTY;
     } else {
-      chunk = e.getData().toByteArray();
+      chunk = e.getData();
     }
     chunkPos = 0;
     return true;
@@ -122,7 +125,7 @@ public final class FileReader extends CairnInputStream {
     return 0;
   }
 
-  private byte[] nextBlockChunk() throws IOException {
+  private ByteString nextBlockChunk() throws IOException {
     if (b().getReplicasCount() == 0) {
       throw new CairnException(ErrorCode.UNAVAILABLE, "block " + Long.toHexString(b().getId())
           + " of " + path + " has no replica left");
@@ -159,16 +162,16 @@ public final class FileReader extends CairnInputStream {
           }
           throw new IOException(r.getStatus().getMessage());
         }
-        byte[] data = r.getChunk().getData().toByteArray();
+        ByteString data = r.getChunk().getData();
         crc.reset();
-        crc.update(data, 0, data.length);
+        crc.update(data.asReadOnlyByteBuffer());
         if ((int) crc.getValue() != r.getChunk().getCrc32C()
-            || data.length == 0
-            || blockOffset + data.length > b().getLength()) {
+            || data.isEmpty()
+            || blockOffset + data.size() > b().getLength()) {
           sawCorruption = true;
           throw new IOException("chunk at offset " + blockOffset + " arrived damaged");
         }
-        blockOffset += data.length;
+        blockOffset += data.size();
         return data;
       } catch (IOException | StatusRuntimeException e) {
         failures.add(replica + ": " + e.getMessage());
@@ -200,7 +203,7 @@ public final class FileReader extends CairnInputStream {
     closeStream();
     extentIndex = extents.size();
     block = null;
-    chunk = new byte[0];
+    chunk = ByteString.EMPTY;
     chunkPos = 0;
   }
 }

@@ -80,8 +80,7 @@ public final class BlockWriteHandler implements StreamObserver<WriteBlockRequest
         fail(ErrorCode.INVALID_ARGUMENT, "a block stream must start with a header");
       } else {
         Chunk chunk = request.getChunk();
-        byte[] data = chunk.getData().toByteArray();
-        local.write(data, 0, data.length, chunk.getCrc32C());
+        local.write(chunk.getData().asReadOnlyByteBuffer(), chunk.getCrc32C());
         for (RemoteReplica r : remotes) {
           r.send(chunk);
         }

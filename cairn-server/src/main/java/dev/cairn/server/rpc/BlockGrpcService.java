@@ -1,6 +1,6 @@
 package dev.cairn.server.rpc;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.cairn.proto.BlockReportRequest;
 import dev.cairn.proto.BlockReportResponse;
 import dev.cairn.proto.BlockServiceGrpc;
@@ -101,13 +101,15 @@ public final class BlockGrpcService extends BlockServiceGrpc.BlockServiceImplBas
         out.onCompleted();
         return;
       }
-      byte[] buf = new byte[BlockStore.CHUNK_SIZE];
       int first = (int) (request.getOffset() / BlockStore.CHUNK_SIZE);
       for (int i = first; i < reader.chunkCount(); i++) {
+        // A fresh array per chunk, handed to the message without a copy: gRPC may still hold
+        // the previous chunk's when this one is read.
+        byte[] buf = new byte[BlockStore.CHUNK_SIZE];
         int n = reader.readChunk(i, buf);
         out.onNext(ReadBlockResponse.newBuilder()
             .setChunk(Chunk.newBuilder()
-                .setData(ByteString.copyFrom(buf, 0, n))
+                .setData(UnsafeByteOperations.unsafeWrap(buf, 0, n))
                 .setCrc32C(reader.chunkCrc(i)))
             .build());
       }
@@ -172,8 +174,7 @@ public final class BlockGrpcService extends BlockServiceGrpc.BlockServiceImplBas
         if (r.hasStatus() && r.getStatus().getCode() != ErrorCode.OK) {
           throw new IOException(r.getStatus().getMessage());
         }
-        byte[] data = r.getChunk().getData().toByteArray();
-        writer.write(data, 0, data.length, r.getChunk().getCrc32C());
+        writer.write(r.getChunk().getData().asReadOnlyByteBuffer(), r.getChunk().getCrc32C());
       }
       writer.commit();
     }

@@ -2,6 +2,7 @@ package dev.cairn.server.storage;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
@@ -45,8 +46,13 @@ public interface BlockStore extends Closeable {
 
   /** Writes one block, chunk by chunk. Not thread-safe; abort or commit it exactly once. */
   interface BlockWriter extends Closeable {
+    /** Appends a chunk, the buffer's remaining bytes, after checking it against its CRC32C. */
+    void write(ByteBuffer chunk, int crc32c) throws IOException;
+
     /** Appends a chunk after checking it against its CRC32C. */
-    void write(byte[] data, int offset, int length, int crc32c) throws IOException;
+    default void write(byte[] data, int offset, int length, int crc32c) throws IOException {
+      write(ByteBuffer.wrap(data, offset, length), crc32c);
+    }
 
     long length();
 

@@ -230,10 +230,11 @@ public final class FileBlockStore implements BlockStore {
     }
 
     @Override
-    public void write(byte[] data, int offset, int len, int crc32c) throws IOException {
+    public void write(ByteBuffer chunk, int crc32c) throws IOException {
       if (done) {
         throw new IllegalStateException("block writer already finished");
       }
+      int len = chunk.remaining();
       if (len > CHUNK_SIZE || len <= 0) {
         throw new IOException("chunk of " + len + " bytes; chunks are 1.." + CHUNK_SIZE);
       }
@@ -243,13 +244,12 @@ public final class FileBlockStore implements BlockStore {
         throw new IOException("a short chunk must be the block's last");
       }
       crc.reset();
-      crc.update(data, offset, len);
+      crc.update(chunk.duplicate());
       if ((int) crc.getValue() != crc32c) {
         throw new CorruptBlockException(blockId, "chunk " + chunks + " arrived damaged");
       }
-      ByteBuffer buf = ByteBuffer.wrap(data, offset, len);
-      while (buf.hasRemaining()) {
-        channel.write(buf);
+      while (chunk.hasRemaining()) {
+        channel.write(chunk);
       }
       if (chunks == crcs.length) {
         crcs = Arrays.copyOf(crcs, chunks * 2);
