@@ -300,6 +300,9 @@ public final class MemoryNamespace implements Namespace {
         case FORGET_FREED -> tree.forgetFreed(command.getForgetFreed());
         case CONDEMN_ORPHANS -> tree.condemnOrphans(command.getCondemnOrphans());
         case SET_MEMBERSHIP -> tree.setMembership(command.getSetMembership());
+        case BATCH ->
+            // The log adapter applies a batch's commands one by one, each at an index of its own.
+            throw new MetaFailure(ErrorCode.INVALID_ARGUMENT, "a batch is not one command");
         case OP_NOT_SET ->
             throw new MetaFailure(ErrorCode.INVALID_ARGUMENT, "the command has no operation");
       };

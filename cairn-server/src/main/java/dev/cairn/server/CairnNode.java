@@ -27,11 +27,16 @@ import dev.cairn.server.rpc.Statuses;
 import java.util.function.Supplier;
 import dev.cairn.server.replication.ReplicationSettings;
 import dev.cairn.server.rpc.BlockGrpcService;
+import dev.cairn.server.rpc.LeaderHints;
 import dev.cairn.server.rpc.MetaGrpcService;
 import dev.cairn.server.rpc.PeerChannels;
 import dev.cairn.server.storage.BlockStore;
 import dev.cairn.server.storage.FileBlockStore;
 import io.grpc.Server;
+import dev.cairn.proto.MetaServiceGrpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.Closeable;
 import java.io.IOException;
@@ -40,8 +45,10 @@ import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -256,9 +263,12 @@ public final class CairnNode implements Closeable {
       Server server = NettyServerBuilder
           .forAddress(new InetSocketAddress(listen.getHostString(), listen.getPort()))
           .executor(rpcExecutor)
+          .callExecutor(CairnNode::directIfNonBlocking)
           .maxInboundMessageSize(PeerChannels.MAX_MESSAGE_BYTES)
-          .addService(new MetaGrpcService(meta, clock, probe, peers, cluster,
-              config.effectiveReplication(), config.orphanGrace()))
+          .addService(ServerInterceptors.intercept(
+              new MetaGrpcService(meta, clock, probe, peers, cluster,
+                  config.effectiveReplication(), config.orphanGrace()),
+              new LeaderHints(theMeta::isLeader, theMeta::leaderAddress)))
           .addService(new BlockGrpcService(config.id(), store, peers, placement, settings,
               status, duties, scrubber::reportCorrupt, clock))
           .build();
@@ -293,6 +303,27 @@ public final class CairnNode implements Closeable {
       lock.close();
       throw e;
     }
+  }
+
+  /** Namespace calls whose handlers never block: they only hand the request to Raft. */
+  private static final Set<String> NON_BLOCKING_CALLS = Set.of(
+      MetaServiceGrpc.getStatMethod().getFullMethodName(),
+      MetaServiceGrpc.getLookupMethod().getFullMethodName(),
+      MetaServiceGrpc.getListMethod().getFullMethodName(),
+      MetaServiceGrpc.getMkdirMethod().getFullMethodName(),
+      MetaServiceGrpc.getCommitMethod().getFullMethodName(),
+      MetaServiceGrpc.getDeleteMethod().getFullMethodName(),
+      MetaServiceGrpc.getRenameMethod().getFullMethodName());
+
+  /**
+   * Runs the handlers of {@link #NON_BLOCKING_CALLS} on the transport's own thread, which spares a
+   * hand-off to another thread for each of the most frequent calls; every other call (block
+   * streams, disk I/O, calls that wait on the cluster) runs on a virtual thread of its own.
+   */
+  private static <Q, R> Executor directIfNonBlocking(ServerCall<Q, R> call, Metadata headers) {
+    return NON_BLOCKING_CALLS.contains(call.getMethodDescriptor().getFullMethodName())
+        ? Runnable::run
+        : null;
   }
 
   /**

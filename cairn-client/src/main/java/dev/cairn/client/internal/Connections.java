@@ -2,7 +2,15 @@ package dev.cairn.client.internal;
 
 import dev.cairn.client.CairnException;
 import dev.cairn.client.ErrorCode;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall.SimpleForwardingClientCall;
+import io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status.Code;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -11,6 +19,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -21,27 +30,60 @@ import org.slf4j.LoggerFactory;
  * node; when that node cannot be reached, or answers that it cannot serve right now, the call
  * moves to the next node and tries again, until the failover timeout runs out.
  *
+ * <p>Nodes that are not the namespace's leader name it in a response header (see the server's
+ * {@code LeaderHints}); after a call that succeeded, the next calls go to the node named, learning
+ * its address if it is new. Any node would answer, but the leader answers namespace calls without
+ * passing them on.
+ *
  * <p>Thread-safe.
  */
 public final class Connections implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(Connections.class);
   public static final int MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 
-  private final List<String> addresses;
+  private static final Metadata.Key<String> LEADER_HINT =
+      Metadata.Key.of("cairn-leader", Metadata.ASCII_STRING_MARSHALLER);
+
+  private final CopyOnWriteArrayList<String> addresses;
   private final Duration failoverTimeout;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private final AtomicInteger current = new AtomicInteger();
+  // The leader the last answer named; applied only once a call has succeeded, so that a node that
+  // still names a dead leader during an election does not send the client back to it.
+  private volatile String leaderHint;
+  private final ClientInterceptor hintReader = new ClientInterceptor() {
+    @Override
+    public <Q, R> ClientCall<Q, R> interceptCall(
+        MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+      return new SimpleForwardingClientCall<>(next.newCall(method, options)) {
+        @Override
+        public void start(Listener<R> listener, Metadata headers) {
+          super.start(new SimpleForwardingClientCallListener<>(listener) {
+            @Override
+            public void onHeaders(Metadata responseHeaders) {
+              String hint = responseHeaders.get(LEADER_HINT);
+              if (hint != null) {
+                leaderHint = hint;
+              }
+              super.onHeaders(responseHeaders);
+            }
+          }, headers);
+        }
+      };
+    }
+  };
 
   public Connections(List<String> addresses, Duration failoverTimeout) {
     if (addresses.isEmpty()) {
       throw new IllegalArgumentException("no node addresses given");
     }
-    this.addresses = List.copyOf(addresses);
+    this.addresses = new CopyOnWriteArrayList<>(addresses);
     this.failoverTimeout = failoverTimeout;
   }
 
+  /** The addresses given, then those learned from leader hints. */
   public List<String> addresses() {
-    return addresses;
+    return List.copyOf(addresses);
   }
 
   public String currentAddress() {
@@ -52,6 +94,7 @@ public final class Connections implements Closeable {
     return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
         .usePlaintext()
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+        .intercept(hintReader)
         .build());
   }
 
@@ -83,7 +126,9 @@ public final class Connections implements Closeable {
       int index = current.get();
       String address = addresses.get(Math.floorMod(index, addresses.size()));
       try {
-        return attempt.run(channel(address), address);
+        T result = attempt.run(channel(address), address);
+        followHint(address);
+        return result;
       } catch (StatusRuntimeException e) {
         if (!transient_(e.getStatus().getCode())) {
           throw new CairnException(ErrorCode.INTERNAL,
@@ -105,6 +150,17 @@ public final class Connections implements Closeable {
       }
       pause(tries);
     }
+  }
+
+  private void followHint(String answered) {
+    String hint = leaderHint;
+    if (hint == null || hint.equals(answered)) {
+      return;
+    }
+    leaderHint = null;
+    addresses.addIfAbsent(hint);
+    int index = addresses.indexOf(hint);
+    current.set(index);
   }
 
   private void pause(int tries) {

@@ -2,6 +2,8 @@ package dev.cairn.server.meta.ratis;
 
 import dev.cairn.meta.Namespace;
 import dev.cairn.proto.ErrorCode;
+import dev.cairn.proto.MetaBatch;
+import dev.cairn.proto.MetaBatchResult;
 import dev.cairn.proto.MetaCommand;
 import dev.cairn.proto.MetaQuery;
 import dev.cairn.proto.MetaQueryResult;
@@ -43,6 +45,9 @@ import org.slf4j.LoggerFactory;
  */
 final class NamespaceStateMachine extends BaseStateMachine {
   private static final Logger log = LoggerFactory.getLogger(NamespaceStateMachine.class);
+
+  /** The most commands one log entry may carry (see {@link MetaBatch}). */
+  static final int MAX_BATCH = 1024;
 
   private final Namespace namespace;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
@@ -128,15 +133,48 @@ final class NamespaceStateMachine extends BaseStateMachine {
     return last.getIndex();
   }
 
+  /**
+   * The index the namespace applies the {@code position}-th command of log entry {@code logIndex}
+   * at: versions and file ids come from it, so it must grow with every command and never repeat,
+   * and a batch gives each of its commands one of its own. Every voter computes the same.
+   */
+  static long namespaceIndex(long logIndex, int position) {
+    if (position < 0 || position >= MAX_BATCH) {
+      throw new IllegalArgumentException("position " + position + " in a batch of at most "
+          + MAX_BATCH);
+    }
+    return Math.multiplyExact(logIndex, MAX_BATCH) + position;
+  }
+
+  private MetaBatchResult applyBatch(MetaBatch batch, long index) {
+    MetaBatchResult.Builder results = MetaBatchResult.newBuilder();
+    if (batch.getCommandsCount() > MAX_BATCH) {
+      // Only a leader of another version could have built it; applying none of it keeps every
+      // voter equal, and the proposer, finding no results, fails every command as unavailable.
+      log.error("log entry {} holds a batch of {} commands, more than {}; skipped", index,
+          batch.getCommandsCount(), MAX_BATCH);
+      return results.build();
+    }
+    for (int i = 0; i < batch.getCommandsCount(); i++) {
+      results.addResults(namespace.apply(batch.getCommands(i), namespaceIndex(index, i)));
+    }
+    return results.build();
+  }
+
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
     long index = entry.getIndex();
     MetaResult result;
+    byte[] reply;
     try {
       MetaCommand command =
           MetaCommand.parseFrom(entry.getStateMachineLogEntry().getLogData().newInput());
-      result = namespace.apply(command, index);
+      reply = command.hasBatch()
+          ? applyBatch(command.getBatch(), index).toByteArray()
+          : namespace.apply(command, namespaceIndex(index, 0)).toByteArray();
+      updateLastAppliedTermIndex(entry.getTerm(), index);
+      return CompletableFuture.completedFuture(message(reply));
     } catch (IOException e) {
       // Every entry was built by a node from a parsed request, so an unparsable one means a
       // damaged log or a version mismatch; applying nothing keeps all voters equal.

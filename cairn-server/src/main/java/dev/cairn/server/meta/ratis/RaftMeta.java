@@ -1,6 +1,7 @@
 package dev.cairn.server.meta.ratis;
 
 import dev.cairn.meta.Namespace;
+import dev.cairn.proto.MetaBatchResult;
 import dev.cairn.proto.MetaCommand;
 import dev.cairn.proto.MetaQuery;
 import dev.cairn.proto.MetaQueryResult;
@@ -11,6 +12,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,13 +21,18 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -39,8 +46,10 @@ import org.apache.ratis.util.TimeDuration;
 
 /**
  * The namespace replicated by Apache Ratis: this node's Raft peer, and a Raft client through which
- * the node proposes commands and linearizable queries (Ratis forwards them to the leader). All of
- * Ratis stays behind this class and {@link NamespaceStateMachine}.
+ * the node proposes commands and linearizable queries (Ratis forwards them to the leader). On the
+ * leader, commands and queries go straight to the local Raft server, in process: no RPC, no
+ * serialization, which is most of the cost of a small commit or a stat. All of Ratis stays behind
+ * this class and {@link NamespaceStateMachine}.
  *
  * <p>Thread-safe.
  */
@@ -59,6 +68,18 @@ public final class RaftMeta implements Closeable {
   private final ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
   private final RaftGroup group;
   private final RaftPeerId selfId;
+  // Requests handed to the local server carry this node's own client id: Ratis's retry cache keys
+  // on (client id, call id), and exactly-once across retries is Cairn's request ids' job anyway.
+  private final ClientId localClientId = ClientId.randomId();
+  private final AtomicLong localCallIds = new AtomicLong();
+
+  // Group commit: while MAX_ENTRIES_IN_FLIGHT entries are being replicated, new commands wait in
+  // the queue, and the next entry carries all of them. One writer alone never waits; many share
+  // one append, one replication round and one fsync. Guarded by the queue's lock.
+  private static final int MAX_ENTRIES_IN_FLIGHT = 2;
+  private static final long MAX_BATCH_BYTES = 4 << 20;
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private int entriesInFlight;
 
   private RaftMeta(RaftServer server, RaftClient client, RaftGroup group, RaftPeerId selfId,
       RaftProperties properties) {
@@ -154,8 +175,11 @@ public final class RaftMeta implements Closeable {
     return RaftClient.newBuilder()
         .setProperties(p)
         .setRaftGroup(group)
+        // While a new leader is being elected, look for it every 50 ms (for 5 s): a request that
+        // reached this node during a failover completes as soon as the leader is ready, not up to
+        // a quarter of a second later.
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-            20, TimeDuration.valueOf(250, TimeUnit.MILLISECONDS)))
+            100, TimeDuration.valueOf(50, TimeUnit.MILLISECONDS)))
         .build();
   }
 
@@ -198,14 +222,177 @@ public final class RaftMeta implements Closeable {
    *     later, so the caller retries with the same request id
    */
   public CompletableFuture<MetaResult> submit(MetaCommand command) {
+    if (!isLeader()) {
+      return forward(command);
+    }
+    Pending pending = new Pending(command, command.getSerializedSize());
+    List<Pending> batch = null;
+    synchronized (queue) {
+      queue.add(pending);
+      if (entriesInFlight < MAX_ENTRIES_IN_FLIGHT) {
+        entriesInFlight++;
+        batch = takeBatch();
+      }
+    }
+    if (batch != null) {
+      propose(batch);
+    }
+    return pending.result;
+  }
+
+  /** A command waiting to be proposed, and its caller's future. */
+  private record Pending(MetaCommand command, int bytes, CompletableFuture<MetaResult> result) {
+    Pending(MetaCommand command, int bytes) {
+      this(command, bytes, new CompletableFuture<>());
+    }
+  }
+
+  /** Takes the commands for one log entry off the queue; called holding its lock. */
+  private List<Pending> takeBatch() {
+    List<Pending> batch = new ArrayList<>(Math.min(queue.size(), NamespaceStateMachine.MAX_BATCH));
+    long bytes = 0;
+    while (!queue.isEmpty() && batch.size() < NamespaceStateMachine.MAX_BATCH) {
+      Pending next = queue.peek();
+      if (!batch.isEmpty() && bytes + next.bytes() > MAX_BATCH_BYTES) {
+        break;
+      }
+      batch.add(queue.poll());
+      bytes += next.bytes();
+    }
+    return batch;
+  }
+
+  /**
+   * Proposes one log entry: the command alone, or a {@link dev.cairn.proto.MetaBatch} of several.
+   * When it completes, whatever queued up meanwhile goes out as the next entry.
+   */
+  private void propose(List<Pending> batch) {
+    CompletableFuture<Void> done;
+    try {
+      done = send(batch);
+    } catch (RuntimeException e) {
+      // Whatever went wrong, the queue must move on: a proposer that never finishes would leave
+      // every later command waiting.
+      batch.forEach(p -> p.result().completeExceptionally(e));
+      done = CompletableFuture.completedFuture(null);
+    }
+    done.whenComplete((ignored, error) -> {
+      List<Pending> next = null;
+      synchronized (queue) {
+        if (queue.isEmpty()) {
+          entriesInFlight--;
+        } else {
+          next = takeBatch();
+        }
+      }
+      if (next != null) {
+        propose(next);
+      }
+    });
+  }
+
+  /** Sends one entry; the future completes once every command's caller has its answer. */
+  private CompletableFuture<Void> send(List<Pending> batch) {
+    CompletableFuture<Void> done;
+    if (batch.size() == 1) {
+      Pending only = batch.get(0);
+      Message message = NamespaceStateMachine.message(only.command().toByteArray());
+      done = onLeader(RaftClientRequest.writeRequestType(), message, MetaResult::parseFrom,
+              () -> forward(only.command()))
+          .handle((result, error) -> {
+            complete(only.result(), result, error);
+            return null;
+          });
+    } else {
+      MetaCommand.Builder entry = MetaCommand.newBuilder();
+      dev.cairn.proto.MetaBatch.Builder commands = entry.getBatchBuilder();
+      batch.forEach(p -> commands.addCommands(p.command()));
+      Message message = NamespaceStateMachine.message(entry.build().toByteArray());
+      done = onLeader(RaftClientRequest.writeRequestType(), message,
+              MetaBatchResult::parseFrom, () -> CompletableFuture.completedFuture(null))
+          .handle((results, error) -> {
+            if (results == null && error == null) {
+              // Leadership moved before the entry was taken: each command finds the new leader.
+              batch.forEach(p -> forward(p.command()).whenComplete(
+                  (r, e) -> complete(p.result(), r, e)));
+            } else if (error == null && results.getResultsCount() != batch.size()) {
+              batch.forEach(p -> p.result().completeExceptionally(new MetaUnavailableException(
+                  "the namespace answered a batch of " + batch.size() + " commands with "
+                      + results.getResultsCount() + " results", null)));
+            } else {
+              for (int i = 0; i < batch.size(); i++) {
+                complete(batch.get(i).result(), error == null ? results.getResults(i) : null,
+                    error);
+              }
+            }
+            return null;
+          });
+    }
+    return done;
+  }
+
+  private static void complete(CompletableFuture<MetaResult> future, MetaResult result,
+      Throwable error) {
+    if (error != null) {
+      future.completeExceptionally(error);
+    } else {
+      future.complete(result);
+    }
+  }
+
+  /** Sends a command to the leader through the Raft client. */
+  private CompletableFuture<MetaResult> forward(MetaCommand command) {
     Message message = NamespaceStateMachine.message(command.toByteArray());
     return call(c -> c.io().send(message), MetaResult::parseFrom);
   }
 
-  /** Answers a query linearizably (through the leader, after a ReadIndex round). */
+  /**
+   * Answers a query linearizably: on the leader while its lease holds (or after a ReadIndex
+   * round), on a follower through the leader.
+   */
   public CompletableFuture<MetaQueryResult> query(MetaQuery query) {
     Message message = NamespaceStateMachine.message(query.toByteArray());
-    return call(c -> c.io().sendReadOnly(message), MetaQueryResult::parseFrom);
+    return onLeader(RaftClientRequest.readRequestType(), message, MetaQueryResult::parseFrom,
+        () -> call(c -> c.io().sendReadOnly(message), MetaQueryResult::parseFrom));
+  }
+
+  /**
+   * Hands a request to the local Raft server when this node leads; otherwise, or when leadership
+   * moved meanwhile (the local server then refuses it before it enters the log), sends it through
+   * the Raft client, which finds the leader.
+   */
+  private <T> CompletableFuture<T> onLeader(RaftClientRequest.Type type, Message message,
+      Parser<T> parser, Supplier<CompletableFuture<T>> elsewhere) {
+    if (!isLeader()) {
+      return elsewhere.get();
+    }
+    RaftClientRequest request = RaftClientRequest.newBuilder()
+        .setClientId(localClientId)
+        .setServerId(selfId)
+        .setGroupId(group.getGroupId())
+        .setCallId(localCallIds.incrementAndGet())
+        .setMessage(message)
+        .setType(type)
+        .build();
+    CompletableFuture<RaftClientReply> reply;
+    try {
+      reply = server.submitClientRequestAsync(request);
+    } catch (IOException e) {
+      return elsewhere.get();
+    }
+    // A read the leader's lease answers is done already: finish it on this thread. Anything else
+    // completes on a Ratis thread, which must not be kept busy answering clients.
+    CompletableFuture<RaftClientReply> settled = reply.isDone()
+        ? reply.handle((r, error) -> r)
+        : reply.handleAsync((r, error) -> r, callers);
+    return settled.thenCompose(r -> {
+      if (r == null || r.getNotLeaderException() != null
+          || r.getException() instanceof LeaderNotReadyException) {
+        return elsewhere.get();
+      }
+      checkReply(r);
+      return CompletableFuture.completedFuture(parse(r, parser));
+    });
   }
 
   private static RaftPeer peer(String id, String clientAddress) {
@@ -317,6 +504,20 @@ public final class RaftMeta implements Closeable {
     try {
       RaftPeerId leader = info().getLeaderId();
       return leader == null ? null : leader.toString();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** The client address of the leader this node knows of, or null. */
+  public String leaderAddress() {
+    try {
+      RaftPeerId leader = info().getLeaderId();
+      if (leader == null) {
+        return null;
+      }
+      RaftPeer peer = server.getDivision(group.getGroupId()).getRaftConf().getPeer(leader);
+      return peer == null ? null : NodeConfig.clientAddressOfRaft(peer.getAddress());
     } catch (IOException e) {
       return null;
     }
