@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
 import java.util.stream.Collectors;
 
@@ -30,6 +31,7 @@ public final class CairnSystem implements SystemUnderTest {
   private final Map<String, ServerProcess> nodes = new LinkedHashMap<>();
   private final Map<String, String> addresses = new LinkedHashMap<>();
   private String killed;
+  private Path jfrDir;
 
   @Override
   public String name() {
@@ -39,6 +41,7 @@ public final class CairnSystem implements SystemUnderTest {
   @Override
   public synchronized void launch(Path dir, List<String> serverJvmFlags, Path jfrDir)
       throws IOException {
+    this.jfrDir = jfrDir;
     Set<Integer> taken = new HashSet<>();
     while (addresses.size() < NODES) {
       int port = Ports.freePair();
@@ -96,10 +99,33 @@ public final class CairnSystem implements SystemUnderTest {
       throw new IOException("no leader known (status said " + leader + ")");
     }
     ServerProcess process = nodes.get(leader);
+    if (jfrDir != null) {
+      // SIGKILL loses a recording that is only dumped at exit, and the leader's is the one that
+      // shows where the time went: dump it first.
+      dumpRecording(process, jfrDir.resolve("cairn-" + leader + "-before-kill.jfr"));
+    }
     killing.accept(System.nanoTime());
     process.kill();
     killed = leader;
     return "leader " + leader + " (pid " + process.process().pid() + ", SIGKILL)";
+  }
+
+  private static void dumpRecording(ServerProcess process, Path file) {
+    Path jcmd = Path.of(ProcessHandle.current().info().command().orElse("java"))
+        .resolveSibling("jcmd");
+    try {
+      Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(process.process().pid()),
+          "JFR.dump", "filename=" + file).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+      }
+    } catch (IOException e) {
+      Progress.say("  (could not dump the flight recording of %s: %s)", process.name(),
+          e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override
