@@ -135,6 +135,7 @@ public final class BenchMain {
     List<Map<String, Double>> hdfs = new ArrayList<>();
     Path jfrRoot = options.jfr() ? target.resolve("jfr").resolve(stamp()) : null;
     try {
+      Files.createDirectories(classDataDir());
       say("Cairn vs HDFS, %s run: %d rounds, %d MiB file, %,d small files, heap with %,d files",
           plan.quick() ? "quick" : "full", plan.rounds(), plan.largeMib(), plan.files(),
           plan.heapFiles());
@@ -408,6 +409,14 @@ public final class BenchMain {
     return flags;
   }
 
+  /**
+   * Where the server JVMs keep their class-data archives, from run to run as {@code cairn local}
+   * keeps its nodes': the first run of a build writes them.
+   */
+  private Path classDataDir() {
+    return target.resolve("class-data");
+  }
+
   private void runDriver(String system, int round, String classPath, Path jfrDir,
       Map<String, Double> into, List<String> errors, List<String> notes) {
     List<String> args = new ArrayList<>(List.of("--system", system,
@@ -425,6 +434,10 @@ public final class BenchMain {
     if (jfrDir != null) {
       args.add("--jfr");
       args.add(jfrDir.toString());
+    } else {
+      // Not with flight recordings: a JVM that writes its archive runs without JFR.
+      args.add("--class-data");
+      args.add(classDataDir().toString());
     }
     runChild("round " + round + "/" + plan.rounds() + " " + system, clientFlags(), classPath,
         Driver.class.getName(), args, work.resolve("r" + round + "-" + system + "-driver.log"),

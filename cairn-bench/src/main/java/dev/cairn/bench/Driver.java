@@ -13,7 +13,7 @@ import java.util.List;
  * lines, progress to stderr.
  *
  * <p>Arguments: {@code --system cairn|hdfs --dir DIR [--large-mib N] [--files N] [--threads
- * 1,8,32] [--op-threads 8] [--stat-passes N] [--listings N] [--server-flag FLAG]... [--jfr DIR]}.
+ * 1,8,32] [--op-threads 8] [--stat-passes N] [--listings N] [--server-flag FLAG]... [--class-data DIR] [--jfr DIR]}.
  */
 public final class Driver {
   private Driver() {}
@@ -31,6 +31,7 @@ public final class Driver {
     int listings = 10;
     List<String> serverFlags = new ArrayList<>();
     Path jfr = null;
+    Path classData = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--system" -> system = args[++i];
@@ -43,6 +44,7 @@ public final class Driver {
         case "--listings" -> listings = Integer.parseInt(args[++i]);
         case "--server-flag" -> serverFlags.add(args[++i]);
         case "--jfr" -> jfr = Path.of(args[++i]);
+        case "--class-data" -> classData = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -56,7 +58,7 @@ public final class Driver {
     try {
       Progress.say("starting the %s cluster", sut.name());
       long start = System.nanoTime();
-      sut.launch(dir, serverFlags, jfr);
+      sut.launch(dir, serverFlags, classData, jfr);
       double ready = awaitWritable(sut, start);
       Results.result("ready_s", ready);
       Progress.say("  ready for writes after %.2f s", ready);

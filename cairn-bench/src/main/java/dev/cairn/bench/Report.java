@@ -410,7 +410,10 @@ final class Report {
         + " renamed and deleted, with " + plan.opThreads() + " threads (listing with 1).");
     m.add("- **Ready.** From launching the server processes (JVM start included) until a 4 KiB"
         + " write succeeds, polled every 20 ms with a fail-fast client. Both start from empty"
-        + " directories (HDFS formats its NameNode).");
+        + " directories (HDFS formats its NameNode). Every server JVM of both sides maps a"
+        + " class-data archive of its own (`-XX:+AutoCreateSharedArchive`, as `cairn local`"
+        + " starts nodes), written at exit by the first run after a build; a run with `--jfr`"
+        + " goes without.");
     m.add("- **Leader loss.** A client writes 4 KiB files one after another; 2 s in, the leader"
         + " is killed: for Cairn, the Raft leader's process gets SIGKILL (found through the"
         + " cluster status); HDFS without HA has no failover, so its NameNode is restarted in"

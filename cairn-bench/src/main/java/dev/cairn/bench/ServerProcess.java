@@ -43,6 +43,21 @@ public final class ServerProcess {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
+  /**
+   * The flags that give a server JVM a class-data archive of its own in {@code dir} (none when
+   * {@code dir} is null): its first run records the classes it loads, at exit; later runs map them
+   * instead of loading them from the jars. This is how {@code cairn local} starts nodes, and both
+   * systems get it alike. The JVM rewrites an archive that no longer matches the class path.
+   */
+  public static List<String> classDataFlags(Path dir, String name) {
+    if (dir == null || Runtime.version().feature() < 19) {
+      return List.of();
+    }
+    return List.of("-XX:+AutoCreateSharedArchive",
+        "-XX:SharedArchiveFile=" + dir.resolve(name + ".jsa"),
+        "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+  }
+
   /** java, the flags, this JVM's class path, the main class and its arguments. */
   public static List<String> javaCommand(List<String> flags, String mainClass, List<String> args) {
     List<String> command = new ArrayList<>();

@@ -20,9 +20,12 @@ public interface SystemUnderTest extends AutoCloseable {
    * driver measures readiness itself, by writing until a write succeeds.
    *
    * @param serverJvmFlags heap and other flags every server JVM of either system gets
+   * @param classDataDir where each server process keeps its class-data archive (see {@link
+   *     ServerProcess#classDataFlags}), or null for none
    * @param jfrDir where each server process writes a flight recording, or null for none
    */
-  void launch(Path dir, List<String> serverJvmFlags, Path jfrDir) throws IOException;
+  void launch(Path dir, List<String> serverJvmFlags, Path classDataDir, Path jfrDir)
+      throws IOException;
 
   /** A client whose calls fail fast while the cluster is not up, for polling readiness. */
   FsClient probeClient() throws IOException;

@@ -41,6 +41,7 @@ import java.util.stream.Stream;
  * DIR/nK/data        node nK's data directory
  * DIR/nK/server.log  its stdout and stderr
  * DIR/nK/pid         its process id while it runs
+ * DIR/nK/classes.jsa its class-data archive (JDK 19+), which makes its later starts faster
  * DIR/classpath/     the copy of Cairn's jars the nodes run from
  * </pre>
  *
@@ -341,11 +342,11 @@ final class LocalCluster {
     command.add(javaBinary());
     command.addAll(childJvmFlags(ManagementFactory.getRuntimeMXBean().getInputArguments()));
     if (Runtime.version().feature() >= 19) {
-      // Class data sharing: the first run records the classes the node loads into an archive
-      // beside the copied jars; later starts map it instead of parsing some 10,000 classes,
-      // which is most of a node's start time on a small machine.
-      Path archive = Path.of(classPath.split(java.io.File.pathSeparator)[0]).getParent()
-          .resolve("cairn-server.jsa");
+      // Class data sharing: a node's first run records the classes it loads into an archive;
+      // later starts map it instead of parsing some 10,000 classes, which is most of a node's
+      // start time on a small machine. The JVM rewrites the archive at exit when the jars no
+      // longer match it (a rebuild). One archive per node, so that no two JVMs write one file.
+      Path archive = nodeDir(node).resolve("classes.jsa");
       command.add("-XX:+AutoCreateSharedArchive");
       command.add("-XX:SharedArchiveFile=" + archive);
       command.add("-Xlog:cds=off");
@@ -606,7 +607,10 @@ final class LocalCluster {
         if (Files.isDirectory(path)) {
           Files.createDirectories(copy);
         } else {
-          Files.copy(path, copy, StandardCopyOption.REPLACE_EXISTING);
+          // With their times: a class-data archive is valid only for jars of the same time
+          // and size, and an unchanged build must not invalidate the nodes' archives.
+          Files.copy(path, copy, StandardCopyOption.REPLACE_EXISTING,
+              StandardCopyOption.COPY_ATTRIBUTES);
         }
       }
     }

@@ -39,8 +39,8 @@ public final class CairnSystem implements SystemUnderTest {
   }
 
   @Override
-  public synchronized void launch(Path dir, List<String> serverJvmFlags, Path jfrDir)
-      throws IOException {
+  public synchronized void launch(Path dir, List<String> serverJvmFlags, Path classDataDir,
+      Path jfrDir) throws IOException {
     this.jfrDir = jfrDir;
     Set<Integer> taken = new HashSet<>();
     while (addresses.size() < NODES) {
@@ -55,6 +55,7 @@ public final class CairnSystem implements SystemUnderTest {
     for (Map.Entry<String, String> node : addresses.entrySet()) {
       String id = node.getKey();
       List<String> flags = new ArrayList<>(serverJvmFlags);
+      flags.addAll(ServerProcess.classDataFlags(classDataDir, "cairn-" + id));
       if (jfrDir != null) {
         flags.add("-XX:StartFlightRecording=filename=" + jfrDir.resolve("cairn-" + id + ".jfr")
             + ",settings=profile,dumponexit=true");

@@ -44,14 +44,15 @@ public final class HdfsSystem implements SystemUnderTest {
   }
 
   @Override
-  public synchronized void launch(Path dir, List<String> serverJvmFlags, Path jfrDir)
-      throws IOException {
+  public synchronized void launch(Path dir, List<String> serverJvmFlags, Path classDataDir,
+      Path jfrDir) throws IOException {
     int port;
     try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = probe.getLocalPort();
     }
     uri = URI.create("hdfs://127.0.0.1:" + port);
     List<String> flags = new ArrayList<>(serverJvmFlags);
+    flags.addAll(ServerProcess.classDataFlags(classDataDir, "hdfs-cluster"));
     if (jfrDir != null) {
       flags.add("-XX:StartFlightRecording=filename=" + jfrDir.resolve("hdfs-cluster.jfr")
           + ",settings=profile,dumponexit=true");
