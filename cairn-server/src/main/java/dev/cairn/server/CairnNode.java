@@ -32,10 +32,11 @@ import dev.cairn.server.rpc.MetaGrpcService;
 import dev.cairn.server.rpc.PeerChannels;
 import dev.cairn.server.storage.BlockStore;
 import dev.cairn.server.storage.FileBlockStore;
+import io.grpc.Metadata;
 import io.grpc.Server;
 import dev.cairn.proto.MetaServiceGrpc;
-import io.grpc.Metadata;
 import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.Closeable;
@@ -262,8 +263,13 @@ public final class CairnNode implements Closeable {
       InetSocketAddress listen = NodeConfig.parseAddress(config.listen());
       Server server = NettyServerBuilder
           .forAddress(new InetSocketAddress(listen.getHostString(), listen.getPort()))
-          .executor(rpcExecutor)
-          .callExecutor(CairnNode::directIfNonBlocking)
+          .executor(Runnable::run)
+          .callExecutor(new ServerCallExecutorSupplier() {
+            @Override
+            public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
+              return blockingCallExecutor(call, rpcExecutor);
+            }
+          })
           .maxInboundMessageSize(PeerChannels.MAX_MESSAGE_BYTES)
           .addService(ServerInterceptors.intercept(
               new MetaGrpcService(meta, clock, probe, peers, cluster,
@@ -316,14 +322,15 @@ public final class CairnNode implements Closeable {
       MetaServiceGrpc.getRenameMethod().getFullMethodName());
 
   /**
-   * Runs the handlers of {@link #NON_BLOCKING_CALLS} on the transport's own thread, which spares a
-   * hand-off to another thread for each of the most frequent calls; every other call (block
-   * streams, disk I/O, calls that wait on the cluster) runs on a virtual thread of its own.
+   * The server's own executor runs everything on the transport's thread: finding the method, and
+   * the whole of each of {@link #NON_BLOCKING_CALLS}, which spares the most frequent calls any
+   * hand-off to another thread. Every other call (block streams, disk I/O, calls that wait on the
+   * cluster) moves to {@code blocking}, a virtual thread of its own, before its handler starts.
    */
-  private static <Q, R> Executor directIfNonBlocking(ServerCall<Q, R> call, Metadata headers) {
+  private static <Q, R> Executor blockingCallExecutor(ServerCall<Q, R> call, Executor blocking) {
     return NON_BLOCKING_CALLS.contains(call.getMethodDescriptor().getFullMethodName())
-        ? Runnable::run
-        : null;
+        ? null
+        : blocking;
   }
 
   /**

@@ -151,7 +151,7 @@ public record NodeConfig(
         8 * 1024 * 1024,
         0,
         2,
-        Duration.ofMillis(1000),
+        Duration.ofMillis(750),
         Duration.ofHours(1),
         Duration.ofSeconds(2),
         Healing.DEFAULTS,

@@ -91,8 +91,11 @@ public final class Connections implements Closeable {
   }
 
   public ManagedChannel channel(String address) {
+    // No gRPC retries: the client retries by itself, on another node if need be (mutations carry
+    // request ids), and gRPC's retry layer would buffer every message of every call.
     return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
         .usePlaintext()
+        .disableRetry()
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .intercept(hintReader)
         .build());

@@ -16,8 +16,11 @@ public final class PeerChannels implements Closeable {
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
   public ManagedChannel channel(String address) {
+    // No gRPC retries: every caller handles a failed call itself (a block stream is retried as
+    // a new block), and gRPC's retry layer would buffer the messages of every stream.
     return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
         .usePlaintext()
+        .disableRetry()
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .build());
   }
