@@ -47,14 +47,25 @@ public final class ServerProcess {
    * The flags that give a server JVM a class-data archive of its own in {@code dir} (none when
    * {@code dir} is null): its first run records the classes it loads, at exit; later runs map them
    * instead of loading them from the jars. This is how {@code cairn local} starts nodes, and both
-   * systems get it alike. The JVM rewrites an archive that no longer matches the class path.
+   * systems get it alike. The JVM only writes a missing archive and ignores a stale one, so an
+   * archive older than a jar of this JVM's class path (a rebuild) is deleted first.
    */
-  public static List<String> classDataFlags(Path dir, String name) {
+  public static List<String> classDataFlags(Path dir, String name) throws IOException {
     if (dir == null || Runtime.version().feature() < 19) {
       return List.of();
     }
-    return List.of("-XX:+AutoCreateSharedArchive",
-        "-XX:SharedArchiveFile=" + dir.resolve(name + ".jsa"),
+    Path archive = dir.resolve(name + ".jsa");
+    if (Files.exists(archive)) {
+      long written = Files.getLastModifiedTime(archive).toMillis();
+      for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+        Path p = Path.of(entry);
+        if (Files.exists(p) && Files.getLastModifiedTime(p).toMillis() > written) {
+          Files.delete(archive);
+          break;
+        }
+      }
+    }
+    return List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + archive,
         "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
   }
 

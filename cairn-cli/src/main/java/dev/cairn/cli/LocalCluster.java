@@ -344,9 +344,11 @@ final class LocalCluster {
     if (Runtime.version().feature() >= 19) {
       // Class data sharing: a node's first run records the classes it loads into an archive;
       // later starts map it instead of parsing some 10,000 classes, which is most of a node's
-      // start time on a small machine. The JVM rewrites the archive at exit when the jars no
-      // longer match it (a rebuild). One archive per node, so that no two JVMs write one file.
+      // start time on a small machine. The JVM only writes a missing archive, and ignores one
+      // that no longer matches the jars (a rebuild): such a one is deleted here. One archive per
+      // node, so that no two JVMs write one file.
       Path archive = nodeDir(node).resolve("classes.jsa");
+      deleteIfOlderThanAny(archive, classPath);
       command.add("-XX:+AutoCreateSharedArchive");
       command.add("-XX:SharedArchiveFile=" + archive);
       command.add("-Xlog:cds=off");
@@ -360,6 +362,26 @@ final class LocalCluster {
         "--listen", node.address(),
         "--peers", peers));
     return command;
+  }
+
+  /** Deletes {@code archive} if an entry of {@code classPath} changed after it was written. */
+  private static void deleteIfOlderThanAny(Path archive, String classPath) {
+    try {
+      if (!Files.exists(archive)) {
+        return;
+      }
+      long written = Files.getLastModifiedTime(archive).toMillis();
+      for (String entry : classPath.split(File.pathSeparator)) {
+        Path p = Path.of(entry);
+        if (Files.exists(p) && Files.getLastModifiedTime(p).toMillis() > written) {
+          Files.delete(archive);
+          return;
+        }
+      }
+    } catch (IOException e) {
+      // An archive that cannot be checked or deleted only costs start time: the JVM ignores a
+      // stale one.
+    }
   }
 
   private Process spawn(Node node, String peers, String classPath) throws IOException {
