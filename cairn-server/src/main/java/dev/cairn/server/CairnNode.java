@@ -335,7 +335,8 @@ public final class CairnNode implements Closeable {
 
   /**
    * Records this node's address in the namespace's node table (readers find replicas there), once
-   * the cluster has a leader; retried every second until it succeeds.
+   * the cluster has a leader; retried every 200 ms until it succeeds, since a new cluster is ready
+   * only when every node is registered.
    */
   private static void registerWhenReady(
       RaftMeta meta, NodeConfig config, ScheduledExecutorService executor, Clock clock) {
@@ -352,7 +353,7 @@ public final class CairnNode implements Closeable {
           log.info("node {} registered at {}", config.id(), config.listen());
         } catch (Exception e) {
           if (!executor.isShutdown()) {
-            executor.schedule(this, 1, TimeUnit.SECONDS);
+            executor.schedule(this, 200, TimeUnit.MILLISECONDS);
           }
         }
       }

@@ -135,9 +135,11 @@ public final class RaftMeta implements Closeable {
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(electionMs, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(
         p, TimeDuration.valueOf(2 * electionMs, TimeUnit.MILLISECONDS));
-    // A fresh cluster has no leader to lose: its first election need not wait a full timeout.
+    // A fresh cluster has no leader to lose: its first election need not wait a full timeout. The
+    // range stays wide, since nodes that start together and stand at once split the vote, which
+    // costs a whole further round on a busy machine.
     p.set("raft.server.rpc.first-election.timeout.min", (electionMs / 3) + "ms");
-    p.set("raft.server.rpc.first-election.timeout.max", (2 * electionMs / 3) + "ms");
+    p.set("raft.server.rpc.first-election.timeout.max", electionMs + "ms");
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     long snapshotEvery = Long.getLong(SNAPSHOT_THRESHOLD_KEY, 20_000);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, snapshotEvery);
