@@ -13,7 +13,8 @@ import java.util.List;
  * lines, progress to stderr.
  *
  * <p>Arguments: {@code --system cairn|hdfs --dir DIR [--large-mib N] [--files N] [--threads
- * 1,8,32] [--op-threads 8] [--stat-passes N] [--listings N] [--server-flag FLAG]... [--class-data DIR] [--jfr DIR]}.
+ * 1,8,32] [--op-threads 8] [--stat-passes N] [--listings N] [--server-flag FLAG]...
+ * [--class-data DIR] [--jfr DIR]}.
  */
 public final class Driver {
   private Driver() {}

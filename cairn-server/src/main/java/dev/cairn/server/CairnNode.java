@@ -34,7 +34,6 @@ import dev.cairn.server.storage.BlockStore;
 import dev.cairn.server.storage.FileBlockStore;
 import io.grpc.Metadata;
 import io.grpc.Server;
-import dev.cairn.proto.MetaServiceGrpc;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.ServerInterceptors;
@@ -267,7 +266,10 @@ public final class CairnNode implements Closeable {
           .callExecutor(new ServerCallExecutorSupplier() {
             @Override
             public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
-              return blockingCallExecutor(call, rpcExecutor);
+              // null keeps the call on the transport's thread.
+              return NON_BLOCKING_CALLS.contains(call.getMethodDescriptor().getFullMethodName())
+                  ? null
+                  : rpcExecutor;
             }
           })
           .maxInboundMessageSize(PeerChannels.MAX_MESSAGE_BYTES)
@@ -311,7 +313,13 @@ public final class CairnNode implements Closeable {
     }
   }
 
-  /** Namespace calls whose handlers never block: they only hand the request to Raft. */
+  /**
+   * Namespace calls whose handlers never block: they only hand the request to Raft. The server's
+   * own executor runs tasks in place, so these run on the transport's thread from method lookup
+   * to answer, with no hand-off to another thread; every other call (block streams, disk I/O,
+   * calls that wait on the cluster) moves to a virtual thread of its own before its handler
+   * starts.
+   */
   private static final Set<String> NON_BLOCKING_CALLS = Set.of(
       MetaServiceGrpc.getStatMethod().getFullMethodName(),
       MetaServiceGrpc.getLookupMethod().getFullMethodName(),
@@ -320,18 +328,6 @@ public final class CairnNode implements Closeable {
       MetaServiceGrpc.getCommitMethod().getFullMethodName(),
       MetaServiceGrpc.getDeleteMethod().getFullMethodName(),
       MetaServiceGrpc.getRenameMethod().getFullMethodName());
-
-  /**
-   * The server's own executor runs everything on the transport's thread: finding the method, and
-   * the whole of each of {@link #NON_BLOCKING_CALLS}, which spares the most frequent calls any
-   * hand-off to another thread. Every other call (block streams, disk I/O, calls that wait on the
-   * cluster) moves to {@code blocking}, a virtual thread of its own, before its handler starts.
-   */
-  private static <Q, R> Executor blockingCallExecutor(ServerCall<Q, R> call, Executor blocking) {
-    return NON_BLOCKING_CALLS.contains(call.getMethodDescriptor().getFullMethodName())
-        ? null
-        : blocking;
-  }
 
   /**
    * Records this node's address in the namespace's node table (readers find replicas there), once

@@ -45,6 +45,9 @@ public record NodeConfig(
     Healing healing,
     long reservedBytes) {
 
+  /** Raft's minimum election timeout by default; heartbeats go out every half of it. */
+  public static final Duration DEFAULT_ELECTION_TIMEOUT = Duration.ofMillis(750);
+
   /** Free space a node keeps by default before it calls itself full. */
   public static final long DEFAULT_RESERVED_BYTES = 64L << 20;
 
@@ -151,7 +154,7 @@ public record NodeConfig(
         8 * 1024 * 1024,
         0,
         2,
-        Duration.ofMillis(750),
+        DEFAULT_ELECTION_TIMEOUT,
         Duration.ofHours(1),
         Duration.ofSeconds(2),
         Healing.DEFAULTS,

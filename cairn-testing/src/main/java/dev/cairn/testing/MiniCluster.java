@@ -166,7 +166,7 @@ public final class MiniCluster implements Closeable {
     private int inlineThreshold = 64 * 1024;
     private int replication = 0;
     private int minReplicas = 2;
-    private Duration electionTimeout = Duration.ofMillis(750);
+    private Duration electionTimeout = NodeConfig.DEFAULT_ELECTION_TIMEOUT;
     private Duration orphanGrace = Duration.ofMinutes(10);
     private Duration maintenanceInterval = Duration.ofSeconds(1);
     private Duration startTimeout = Duration.ofSeconds(60);
@@ -211,7 +211,7 @@ public final class MiniCluster implements Closeable {
       return this;
     }
 
-    /** Raft's minimum election timeout (default 750 ms, as a node). */
+    /** Raft's minimum election timeout (default: a node's, 750 ms). */
     public Builder electionTimeout(Duration timeout) {
       this.electionTimeout = timeout;
       return this;
