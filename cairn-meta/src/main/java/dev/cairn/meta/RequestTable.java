@@ -78,8 +78,9 @@ final class RequestTable {
 
   /**
    * One client's recent results in a ring: two parallel arrays, grown as needed up to the limit, so
-   * a client that sent a few requests costs a few slots. Found by a scan from the newest, since a
-   * retry is almost always of one of the last requests.
+   * a client that sent a few requests costs a few slots. A number above every remembered one is
+   * new; any other is found by a scan from the newest, since a retry is almost always of one of
+   * the last requests.
    */
   private static final class ClientResults {
     private final int limit;
@@ -90,6 +91,9 @@ final class RequestTable {
     int start;
 
     int count;
+
+    /** The highest sequence number ever added, including results since overwritten. */
+    long maxSeq = Long.MIN_VALUE;
 
     ClientResults(int limit) {
       this.limit = limit;
@@ -103,6 +107,10 @@ final class RequestTable {
     }
 
     MetaResult find(long seq) {
+      // A new request, the usual case, has a number above every remembered one: no scan.
+      if (count == 0 || seq > maxSeq) {
+        return null;
+      }
       for (int i = count - 1; i >= 0; i--) {
         int slot = slot(i);
         if (seqs[slot] == seq) {
@@ -113,6 +121,7 @@ final class RequestTable {
     }
 
     void add(long seq, MetaResult result) {
+      maxSeq = Math.max(maxSeq, seq);
       if (count == seqs.length && count < limit) {
         grow(Math.min(limit, seqs.length * 2));
       }
