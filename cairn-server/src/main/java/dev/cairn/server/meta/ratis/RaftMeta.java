@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -135,11 +136,12 @@ public final class RaftMeta implements Closeable {
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(electionMs, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(
         p, TimeDuration.valueOf(2 * electionMs, TimeUnit.MILLISECONDS));
-    // A fresh cluster has no leader to lose: its first election need not wait a full timeout. The
-    // range stays wide, since nodes that start together and stand at once split the vote, which
-    // costs a whole further round on a busy machine.
-    p.set("raft.server.rpc.first-election.timeout.min", (electionMs / 3) + "ms");
-    p.set("raft.server.rpc.first-election.timeout.max", electionMs + "ms");
+    // A fresh cluster has no leader to lose: its first election need not wait a full timeout.
+    // Nodes that start together and stand at once split the vote, and a whole further round is
+    // lost, so the first election after a start is staggered by rank (see firstElectionWindow).
+    long[] first = firstElectionWindow(config.id(), config.peers().keySet(), electionMs);
+    p.set("raft.server.rpc.first-election.timeout.min", first[0] + "ms");
+    p.set("raft.server.rpc.first-election.timeout.max", first[1] + "ms");
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     long snapshotEvery = Long.getLong(SNAPSHOT_THRESHOLD_KEY, 20_000);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, snapshotEvery);
@@ -173,6 +175,24 @@ public final class RaftMeta implements Closeable {
         .build();
     server.start();
     return new RaftMeta(server, newClient(p, group), group, selfId, p);
+  }
+
+  /**
+   * The range, in ms, of this node's timeout before it stands in its first election after a start.
+   * The node with the lowest id stands first; the next waits two election timeouts longer, and
+   * every other node four, which leaves room for a whole candidacy of the one before even when its
+   * first vote requests are slow (a fresh JVM on a busy machine takes hundreds of ms to open its
+   * channels and answer).
+   * If the first is down, the others stand a little later than they would have. Only the first
+   * election uses this: a node that has voted, or seen a leader, goes back to the randomized
+   * election timeout, so leader loss later is not affected.
+   */
+  public static long[] firstElectionWindow(String selfId, Collection<String> peerIds, long electionMs) {
+    List<String> ids = new ArrayList<>(peerIds);
+    ids.sort(null);
+    int rank = Math.min(2, Math.max(0, ids.indexOf(selfId)));
+    long offset = rank * 2 * electionMs;
+    return new long[] {offset + electionMs / 3, offset + electionMs};
   }
 
   private static RaftClient newClient(RaftProperties p, RaftGroup group) {
