@@ -16,7 +16,7 @@ class MainTest {
   private final StringWriter err = new StringWriter();
 
   private int run(String... args) {
-    CommandLine cl = Main.commandLine();
+    CommandLine cl = Main.commandLine(args);
     cl.setErr(new PrintWriter(err, true));
     cl.setOut(new PrintWriter(new StringWriter(), true));
     return cl.execute(args);
@@ -49,6 +49,16 @@ class MainTest {
         "--listen", "127.0.0.1:5000", "--peers", "n1=127.0.0.1:5000", "--block-size", "lots"))
         .isEqualTo(2);
     assertThat(err.toString()).contains("'lots' is not a size");
+  }
+
+  @Test
+  void serverHelpNamesTheFullCommand() {
+    // "cairn server" is parsed without the other commands' model: its help must not show it.
+    StringWriter out = new StringWriter();
+    CommandLine cl = Main.commandLine("server", "--help");
+    cl.setOut(new PrintWriter(out, true));
+    assertThat(cl.execute("server", "--help")).isZero();
+    assertThat(out.toString()).startsWith("Usage: cairn server ").contains("--peers");
   }
 
   @Test
