@@ -31,6 +31,9 @@ fi
 if [ -n "$stale" ]; then
   command -v mvn >/dev/null 2>&1 || { echo "cairn bench: Maven (mvn) is needed to build the benchmark" >&2; exit 1; }
   echo "cairn bench: building cairn-bench (the first time downloads Hadoop's mini cluster)..." >&2
+  # Copying the dependencies adds and overwrites but never removes: a jar Cairn no longer uses
+  # would stay on the nodes' class path (a wildcard), so Cairn's side is copied afresh.
+  rm -rf "$bench/target/cairn-lib"
   (cd "$CAIRN_HOME" && JAVA_HOME="$java_home" mvn -q -B -Dstyle.color=never -f cairn-bench/pom.xml package -DskipTests 1>&2)
   jar="$(ls "$bench"/target/cairn-bench-*.jar | head -n 1)"
 fi

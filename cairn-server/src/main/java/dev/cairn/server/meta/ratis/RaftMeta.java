@@ -182,12 +182,12 @@ public final class RaftMeta implements Closeable {
    * The node with the lowest id stands first; the next waits two election timeouts longer, and
    * every other node four, which leaves room for a whole candidacy of the one before even when its
    * first vote requests are slow (a fresh JVM on a busy machine takes hundreds of ms to open its
-   * channels and answer).
-   * If the first is down, the others stand a little later than they would have. Only the first
-   * election uses this: a node that has voted, or seen a leader, goes back to the randomized
-   * election timeout, so leader loss later is not affected.
+   * channels and answer). If the first is down, the others stand a little later than they would
+   * have. Only the first election uses this: a node that has voted, or seen a leader, goes back to
+   * the randomized election timeout, so leader loss later is not affected.
    */
-  public static long[] firstElectionWindow(String selfId, Collection<String> peerIds, long electionMs) {
+  public static long[] firstElectionWindow(
+      String selfId, Collection<String> peerIds, long electionMs) {
     List<String> ids = new ArrayList<>(peerIds);
     ids.sort(null);
     int rank = Math.min(2, Math.max(0, ids.indexOf(selfId)));
