@@ -18,13 +18,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -148,7 +146,7 @@ final class LocalCluster {
       if (count < 1 || count > MAX_NODES) {
         throw new IllegalArgumentException("--nodes must be between 1 and " + MAX_NODES);
       }
-      nodes = newNodes(count, Ports::freePair);
+      nodes = newNodes(count, Ports::freeRange);
     } else if (wanted != null && wanted != nodes.size()) {
       throw new IllegalStateException(dir + " holds a cluster of " + nodes.size()
           + " nodes; start it without --nodes, or use another --dir");
@@ -288,21 +286,10 @@ final class LocalCluster {
     return Main.OK;
   }
 
-  /** New nodes n1..nN on distinct port pairs (each node takes P and P+1). */
-  static List<Node> newNodes(int count, IntSupplier freePair) {
-    Set<Integer> taken = new HashSet<>();
+  /** New nodes n1..nN on disjoint port ranges (each node takes P, P+1 and P+2). */
+  static List<Node> newNodes(int count, IntSupplier freeRange) {
     List<Node> nodes = new ArrayList<>();
-    int attempts = 0;
-    while (nodes.size() < count) {
-      if (++attempts > count * 100) {
-        throw new IllegalStateException("cannot find " + count + " pairs of free ports");
-      }
-      int port = freePair.getAsInt();
-      if (taken.contains(port) || taken.contains(port + 1)) {
-        continue; // The OS may hand out a port again once its probe socket is closed.
-      }
-      taken.add(port);
-      taken.add(port + 1);
+    for (int port : Ports.disjoint(count, freeRange)) {
       nodes.add(new Node("n" + (nodes.size() + 1), "127.0.0.1:" + port, 0));
     }
     return nodes;
@@ -518,7 +505,7 @@ final class LocalCluster {
    * holds the ports (often a node of this very cluster started from elsewhere) answered for it.
    */
   private void checkPortsFree(Node node) {
-    for (int port : new int[] {node.port(), node.port() + 1}) {
+    for (int port = node.port(); port < node.port() + Ports.PER_NODE; port++) {
       try (ServerSocket probe = new ServerSocket()) {
         probe.setReuseAddress(true);
         probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));

@@ -1,5 +1,6 @@
 package dev.cairn.cli;
 
+import dev.cairn.client.internal.BlockWire;
 import dev.cairn.server.CairnNode;
 import dev.cairn.server.NodeConfig;
 import java.io.IOException;
@@ -23,8 +24,8 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     description = {
       "Run one Cairn node in the foreground.",
-      "Its Raft service listens on the port after the client port, so give every node two"
-          + " consecutive free ports."
+      "Its Raft service listens on the port after the client port and its block data service"
+          + " on the one after that, so give every node three consecutive free ports."
     })
 final class ServerCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(ServerCommand.class);
@@ -90,6 +91,7 @@ final class ServerCommand implements Callable<Integer> {
     NodeConfig config = config();
     checkPortFree(config.listen(), "client");
     checkPortFree(NodeConfig.raftAddress(config.listen()), "Raft");
+    checkPortFree(BlockWire.dataAddress(config.listen()), "block data");
     CairnNode node = join != null
         ? CairnNode.join(config, java.util.List.of(join.split("\\s*,\\s*")))
         : CairnNode.start(config);

@@ -20,9 +20,10 @@ class LocalClusterTest {
   }
 
   @Test
-  void newNodesGetDistinctNonOverlappingPortPairs() {
-    // The OS may hand the same port out twice, or a port next to one already taken.
-    ArrayDeque<Integer> offered = new ArrayDeque<>(List.of(5000, 5000, 5001, 4999, 6000, 7000));
+  void newNodesGetDistinctNonOverlappingPortRanges() {
+    // The OS may hand the same port out twice, or a port near one already taken.
+    ArrayDeque<Integer> offered =
+        new ArrayDeque<>(List.of(5000, 5000, 5001, 4998, 5002, 6000, 7000));
     List<LocalCluster.Node> nodes = LocalCluster.newNodes(3, offered::removeFirst);
     assertThat(nodes).extracting(LocalCluster.Node::id).containsExactly("n1", "n2", "n3");
     assertThat(nodes).extracting(LocalCluster.Node::address)

@@ -3,14 +3,13 @@ package dev.cairn.faults;
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.ClusterStatus;
 import dev.cairn.client.FileStatus;
-import dev.cairn.proto.BlockServiceGrpc;
+import dev.cairn.client.internal.BlockReadStream;
+import dev.cairn.client.internal.BlockWire;
 import dev.cairn.proto.ErrorCode;
 import dev.cairn.proto.Extent;
 import dev.cairn.proto.LookupResponse;
 import dev.cairn.proto.MetaServiceGrpc;
 import dev.cairn.proto.PathRequest;
-import dev.cairn.proto.ReadBlockRequest;
-import dev.cairn.proto.ReadBlockResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
@@ -26,7 +25,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -285,27 +283,15 @@ public final class ClusterChecker implements Closeable {
   private ReplicaBytes readReplica(String address, long blockId) throws IOException {
     MessageDigest sha = Content.sha256();
     long length = 0;
-    try {
-      Iterator<ReadBlockResponse> it = BlockServiceGrpc.newBlockingStub(channel(address))
-          .withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
-          .readBlock(ReadBlockRequest.newBuilder().setBlockId(blockId).build());
-      while (it.hasNext()) {
-        ReadBlockResponse r = it.next();
-        if (r.hasStatus() && r.getStatus().getCode() != ErrorCode.OK) {
-          throw new IOException(r.getStatus().getCode() + " " + r.getStatus().getMessage());
-        }
-        if (r.hasChunk()) {
-          CRC32C crc = new CRC32C();
-          crc.update(r.getChunk().getData().asReadOnlyByteBuffer());
-          if ((int) crc.getValue() != r.getChunk().getCrc32C()) {
-            throw new IOException("chunk at " + length + " fails its CRC32C");
-          }
-          sha.update(r.getChunk().getData().asReadOnlyByteBuffer());
-          length += r.getChunk().getData().size();
-        }
+    byte[] buf = new byte[BlockWire.CHUNK_SIZE];
+    // The stream checks every chunk against its CRC32C.
+    try (BlockReadStream in =
+        BlockReadStream.open(address, blockId, 0, (int) (DEADLINE_SECONDS * 1000))) {
+      int n;
+      while ((n = in.next(buf)) > 0) {
+        sha.update(buf, 0, n);
+        length += n;
       }
-    } catch (StatusRuntimeException e) {
-      throw new IOException(e.getStatus().toString(), e);
     }
     return new ReplicaBytes(length, HexFormat.of().formatHex(sha.digest()));
   }

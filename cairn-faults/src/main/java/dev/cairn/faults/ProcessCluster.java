@@ -2,6 +2,7 @@ package dev.cairn.faults;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.ClusterStatus;
+import dev.cairn.server.Ports;
 import dev.cairn.testing.Await;
 import dev.cairn.testing.MiniCluster;
 import java.io.Closeable;
@@ -52,7 +53,7 @@ import java.util.stream.Collectors;
  *
  * <p><b>Ports.</b> On loopback, ports are picked below the kernel's ephemeral range (which starts
  * at 32768 by default), so that a port freed by a killed node cannot be taken by an outgoing
- * connection before the node restarts; {@code Ports.freePair()} picks ports inside that range.
+ * connection before the node restarts; {@code Ports.freeRange()} picks ports inside that range.
  */
 public final class ProcessCluster implements Closeable {
   private static final Duration STATUS_FAILOVER = Duration.ofSeconds(5);
@@ -214,6 +215,35 @@ public final class ProcessCluster implements Closeable {
   /** Kills a node with SIGKILL and waits until its process is gone. */
   public synchronized void kill(String id) {
     node(id).kill();
+  }
+
+  /**
+   * Freezes a node's process with SIGSTOP, as a stalled machine or a long GC pause would: its
+   * sockets stay open but nothing on them is read or answered until {@link #resume}.
+   */
+  public synchronized void pause(String id) throws IOException {
+    signal(id, "-STOP");
+  }
+
+  /** Lets a node frozen by {@link #pause} run again (SIGCONT). */
+  public synchronized void resume(String id) throws IOException {
+    signal(id, "-CONT");
+  }
+
+  private void signal(String id, String signal) throws IOException {
+    Process p = node(id).process;
+    if (p == null || !p.isAlive()) {
+      throw new IllegalStateException("node " + id + " is not running");
+    }
+    try {
+      int exit = new ProcessBuilder("kill", signal, Long.toString(p.pid())).start().waitFor();
+      if (exit != 0) {
+        throw new IOException("kill " + signal + " " + p.pid() + " exited with " + exit);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while signalling node " + id, e);
+    }
   }
 
   /** Starts a killed node again with the same command line; does not wait for it. */
@@ -571,30 +601,23 @@ public final class ProcessCluster implements Closeable {
   }
 
   /**
-   * {@code count} ports P, each with P+1 free too, pairwise disjoint, between 20000 and the start
-   * of the ephemeral range.
+   * {@code count} ports P, each with P+1 and P+2 free too, no two ranges overlapping, between
+   * 20000 and the start of the ephemeral range.
    */
   static List<Integer> loopbackPorts(int count) {
-    int high = ephemeralRangeStart() - 2;
+    int high = ephemeralRangeStart() - Ports.PER_NODE;
     int low = Math.min(20_000, high - 2000);
     Random random = new Random();
-    Set<Integer> taken = new HashSet<>();
-    List<Integer> ports = new ArrayList<>();
-    for (int attempt = 0; ports.size() < count; attempt++) {
-      if (attempt > 1000) {
-        throw new IllegalStateException("cannot find " + count + " free port pairs in "
-            + low + ".." + high);
+    return Ports.disjoint(count, () -> {
+      for (int attempt = 0; attempt < 1000; attempt++) {
+        int port = low + random.nextInt(high - low);
+        if (free(port) && free(port + 1) && free(port + 2)) {
+          return port;
+        }
       }
-      int port = low + random.nextInt(high - low);
-      if (taken.contains(port) || taken.contains(port + 1) || taken.contains(port - 1)
-          || !free(port) || !free(port + 1)) {
-        continue;
-      }
-      taken.add(port);
-      taken.add(port + 1);
-      ports.add(port);
-    }
-    return ports;
+      throw new IllegalStateException("cannot find " + Ports.PER_NODE + " adjacent free ports in "
+          + low + ".." + high);
+    });
   }
 
   private static boolean free(int port) {

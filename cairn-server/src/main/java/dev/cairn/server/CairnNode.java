@@ -1,5 +1,6 @@
 package dev.cairn.server;
 
+import dev.cairn.client.internal.BlockWire;
 import dev.cairn.meta.MemoryNamespace;
 import dev.cairn.proto.MetaCommand;
 import dev.cairn.proto.NodeAddress;
@@ -26,6 +27,7 @@ import dev.cairn.server.replication.Scrubber;
 import dev.cairn.server.rpc.Statuses;
 import java.util.function.Supplier;
 import dev.cairn.server.replication.ReplicationSettings;
+import dev.cairn.server.rpc.BlockDataServer;
 import dev.cairn.server.rpc.BlockGrpcService;
 import dev.cairn.server.rpc.LeaderHints;
 import dev.cairn.server.rpc.MetaGrpcService;
@@ -77,6 +79,7 @@ public final class CairnNode implements Closeable {
   private final RaftMeta meta;
   private final PeerChannels peers;
   private final Server server;
+  private final BlockDataServer data;
   private final ExecutorService rpcExecutor;
   private final ScheduledExecutorService maintenance;
   private final Thread scrubberThread;
@@ -90,6 +93,7 @@ public final class CairnNode implements Closeable {
       RaftMeta meta,
       PeerChannels peers,
       Server server,
+      BlockDataServer data,
       ExecutorService rpcExecutor,
       ScheduledExecutorService maintenance,
       Thread scrubberThread) {
@@ -99,6 +103,7 @@ public final class CairnNode implements Closeable {
     this.meta = meta;
     this.peers = peers;
     this.server = server;
+    this.data = data;
     this.rpcExecutor = rpcExecutor;
     this.maintenance = maintenance;
     this.scrubberThread = scrubberThread;
@@ -260,6 +265,7 @@ public final class CairnNode implements Closeable {
         }
       };
       InetSocketAddress listen = NodeConfig.parseAddress(config.listen());
+      BlockDataServer data;
       Server server = NettyServerBuilder
           .forAddress(new InetSocketAddress(listen.getHostString(), listen.getPort()))
           .executor(Runnable::run)
@@ -277,13 +283,19 @@ public final class CairnNode implements Closeable {
               new MetaGrpcService(meta, clock, probe, peers, cluster,
                   config.effectiveReplication(), config.orphanGrace()),
               new LeaderHints(theMeta::isLeader, theMeta::leaderAddress)))
-          .addService(new BlockGrpcService(config.id(), store, peers, placement, settings,
-              status, duties, scrubber::reportCorrupt, clock))
+          .addService(new BlockGrpcService(config.id(), store, status, duties))
           .build();
       try {
         server.start();
       } catch (IOException e) {
         throw new IOException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);
+      }
+      try {
+        data = new BlockDataServer(BlockWire.dataAddress(config.listen()), config.id(), store,
+            placement, settings, scrubber::reportCorrupt, clock);
+      } catch (IOException e) {
+        server.shutdownNow();
+        throw e;
       }
       registerWhenReady(meta, config, maintenance, clock);
       long beat = healing.heartbeatInterval().toMillis();
@@ -298,10 +310,11 @@ public final class CairnNode implements Closeable {
         scrubberThread.setDaemon(true);
         scrubberThread.start();
       }
-      log.info("node {} listening on {} (raft {}), data in {}", config.id(), config.listen(),
-          NodeConfig.raftAddress(config.listen()), config.dataDir());
-      return new CairnNode(config, lock, store, meta, peers, server, rpcExecutor, maintenance,
-          scrubberThread);
+      log.info("node {} listening on {} (raft {}, block data {}), data in {}", config.id(),
+          config.listen(), NodeConfig.raftAddress(config.listen()),
+          BlockWire.dataAddress(config.listen()), config.dataDir());
+      return new CairnNode(config, lock, store, meta, peers, server, data, rpcExecutor,
+          maintenance, scrubberThread);
     } catch (IOException | RuntimeException e) {
       maintenance.shutdownNow();
       closeQuietly(meta);
@@ -429,6 +442,7 @@ public final class CairnNode implements Closeable {
     }
     closed = true;
     server.shutdownNow();
+    data.close(0);
     maintenance.shutdownNow();
     stopScrubber();
     closeQuietly(meta);
@@ -457,6 +471,7 @@ public final class CairnNode implements Closeable {
       Thread.currentThread().interrupt();
       server.shutdownNow();
     }
+    data.close(5_000);
     closeQuietly(meta);
     closeQuietly(store);
     peers.close();

@@ -10,8 +10,9 @@ import java.util.Objects;
 
 /**
  * Everything a node needs to start. Each peer is named by its client address (host:port); the
- * node's Raft service listens on the next port up (port + 1), so one address per node is enough
- * on the command line.
+ * node's Raft service listens on the next port up (port + 1) and its block data service (see the
+ * client's {@code BlockWire}) on the one after (port + 2), so one address per node is enough on
+ * the command line.
  *
  * @param id this node's id, stable across restarts
  * @param dataDir where everything the node keeps lives
@@ -196,8 +197,9 @@ public record NodeConfig(
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("'" + hostPort + "' has no numeric port");
     }
-    if (port < 1 || port > 65534) {
-      throw new IllegalArgumentException("port of '" + hostPort + "' must be 1-65534");
+    if (port < 1 || port > 65533) {
+      throw new IllegalArgumentException("port of '" + hostPort
+          + "' must be 1-65533: the node also listens on the next two ports");
     }
     return InetSocketAddress.createUnresolved(hostPort.substring(0, colon), port);
   }

@@ -2,6 +2,8 @@ package dev.cairn.testing;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.ClusterStatus;
+import dev.cairn.client.internal.BlockReadStream;
+import dev.cairn.client.internal.BlockWire;
 import dev.cairn.proto.BlockReportRequest;
 import dev.cairn.proto.BlockReportResponse;
 import dev.cairn.proto.BlockServiceGrpc;
@@ -12,8 +14,6 @@ import dev.cairn.proto.ListResponse;
 import dev.cairn.proto.LookupResponse;
 import dev.cairn.proto.MetaServiceGrpc;
 import dev.cairn.proto.PathRequest;
-import dev.cairn.proto.ReadBlockRequest;
-import dev.cairn.proto.ReadBlockResponse;
 import dev.cairn.proto.Status;
 import dev.cairn.server.CairnNode;
 import dev.cairn.server.NodeConfig;
@@ -36,7 +36,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,7 +90,7 @@ import org.slf4j.LoggerFactory;
  * anything; they see the cluster as it is at the moment they look. Methods that wait do so by
  * bounded polling and fail with {@link IllegalStateException} when their deadline passes.
  *
- * <p><b>Ports.</b> {@link Ports#freePair()} finds ports that were free a moment ago; another
+ * <p><b>Ports.</b> {@link Ports#freeRange()} finds ports that were free a moment ago; another
  * process may take one before a node binds it, and a port freed by a killed node may be reused by
  * an outgoing connection before the node restarts. Either shows as a bind error from {@link
  * #start} or {@link #restart}.
@@ -590,7 +589,7 @@ public final class MiniCluster implements Closeable {
   }
 
   /**
-   * Reads one node's replica of a block over the wire (BlockService.ReadBlock), so a test can look
+   * Reads one node's replica of a block over the block data protocol, so a test can look
    * at a chosen replica rather than whichever one a client picks.
    *
    * @throws IOException if the node reports an error (for example CORRUPT), is unreachable, or
@@ -599,31 +598,18 @@ public final class MiniCluster implements Closeable {
   public byte[] readReplica(String id, long blockId) throws IOException {
     Node node = node(id);
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    try {
-      Iterator<ReadBlockResponse> responses =
-          BlockServiceGrpc.newBlockingStub(channel(node.address()))
-              .withDeadlineAfter(PROBE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-              .readBlock(ReadBlockRequest.newBuilder().setBlockId(blockId).build());
-      while (responses.hasNext()) {
-        ReadBlockResponse response = responses.next();
-        if (response.hasStatus()) {
-          check(response.getStatus(), "read of block " + Long.toHexString(blockId) + " on " + id);
-        }
-        if (response.hasChunk()) {
-          // A node must never serve bytes that do not match their checksum.
-          CRC32C crc = new CRC32C();
-          crc.update(response.getChunk().getData().asReadOnlyByteBuffer());
-          if ((int) crc.getValue() != response.getChunk().getCrc32C()) {
-            throw new IOException("node " + id + " served a chunk of block "
-                + Long.toHexString(blockId) + " at " + out.size()
-                + " whose CRC32C does not match its data");
-          }
-          response.getChunk().getData().writeTo(out);
-        }
+    byte[] buf = new byte[BlockWire.CHUNK_SIZE];
+    // The stream checks every chunk against its CRC32C: a node must never serve bytes that do
+    // not match it.
+    try (BlockReadStream in = BlockReadStream.open(node.address(), blockId, 0,
+        (int) PROBE_DEADLINE.toMillis())) {
+      int n;
+      while ((n = in.next(buf)) > 0) {
+        out.write(buf, 0, n);
       }
-    } catch (StatusRuntimeException e) {
+    } catch (IOException e) {
       throw new IOException("read of block " + Long.toHexString(blockId) + " on " + id
-          + " failed: " + e.getStatus(), e);
+          + " failed: " + e.getMessage(), e);
     }
     return out.toByteArray();
   }
@@ -946,23 +932,9 @@ public final class MiniCluster implements Closeable {
     return m.matches() ? Long.parseUnsignedLong(m.group(1), 16) : null;
   }
 
-  /** Ports for every node, chosen up front so that no two nodes' port pairs overlap. */
+  /** Ports for every node, chosen up front so that no two nodes' port ranges overlap. */
   private static List<Integer> pickPorts(int count) {
-    Set<Integer> taken = new HashSet<>();
-    List<Integer> ports = new ArrayList<>();
-    for (int attempt = 0; ports.size() < count; attempt++) {
-      if (attempt > 100 * count) {
-        throw new IllegalStateException("cannot find " + count + " disjoint free port pairs");
-      }
-      int port = Ports.freePair();
-      if (taken.contains(port) || taken.contains(port + 1)) {
-        continue;
-      }
-      taken.add(port);
-      taken.add(port + 1);
-      ports.add(port);
-    }
-    return ports;
+    return Ports.disjoint(count, Ports::freeRange);
   }
 
   private void awaitUp(Duration timeout) {

@@ -44,7 +44,7 @@ class MembershipTest {
       assertThat(refused).isInstanceOfSatisfying(CairnException.class,
           e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
 
-      String address = "127.0.0.1:" + Ports.freePair();
+      String address = "127.0.0.1:" + Ports.freeRange();
       NodeConfig config = NodeConfig.of("n4", dir.resolve("n4"), address, Map.of("n4", address))
           .withBlockSize(BLOCK)
           .withTimers(Duration.ofMillis(1000), Duration.ofMinutes(10), Duration.ofMillis(500));

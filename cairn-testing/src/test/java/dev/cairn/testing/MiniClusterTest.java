@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.ClusterStatus;
+import dev.cairn.server.Ports;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,15 +20,16 @@ import org.junit.jupiter.api.Timeout;
 class MiniClusterTest {
 
   @Test
-  void startsNodesOnDistinctPortPairsAndCleansUpOnClose() throws IOException {
+  void startsNodesOnDistinctPortRangesAndCleansUpOnClose() throws IOException {
     MiniCluster cluster = MiniCluster.builder().nodes(3).blockSize(64 * 1024).build();
     Path base = cluster.baseDir();
     try {
       Set<Integer> ports = new HashSet<>();
       for (MiniCluster.Node node : cluster.nodes()) {
         assertThat(node.address()).isEqualTo("127.0.0.1:" + node.port());
-        assertThat(ports.add(node.port())).as("port %d used once", node.port()).isTrue();
-        assertThat(ports.add(node.port() + 1)).as("port %d used once", node.port() + 1).isTrue();
+        for (int port = node.port(); port < node.port() + Ports.PER_NODE; port++) {
+          assertThat(ports.add(port)).as("port %d used once", port).isTrue();
+        }
         assertThat(node.dataDir()).startsWith(base);
         assertThat(node.isRunning()).isFalse();
       }

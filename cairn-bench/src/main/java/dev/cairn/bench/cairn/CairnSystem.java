@@ -11,11 +11,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
 import java.util.stream.Collectors;
@@ -42,12 +40,8 @@ public final class CairnSystem implements SystemUnderTest {
   public synchronized void launch(Path dir, List<String> serverJvmFlags, Path classDataDir,
       Path jfrDir) throws IOException {
     this.jfrDir = jfrDir;
-    Set<Integer> taken = new HashSet<>();
-    while (addresses.size() < NODES) {
-      int port = Ports.freePair();
-      if (taken.add(port) && taken.add(port + 1)) {
-        addresses.put("n" + (addresses.size() + 1), "127.0.0.1:" + port);
-      }
+    for (int port : Ports.disjoint(NODES, Ports::freeRange)) {
+      addresses.put("n" + (addresses.size() + 1), "127.0.0.1:" + port);
     }
     String peers = addresses.entrySet().stream()
         .map(e -> e.getKey() + "=" + e.getValue())

@@ -1,39 +1,34 @@
 package dev.cairn.client.internal;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.cairn.client.CairnException;
 import dev.cairn.client.CairnInputStream;
 import dev.cairn.client.ErrorCode;
 import dev.cairn.client.FileStatus;
 import dev.cairn.proto.BlockRef;
-import dev.cairn.proto.BlockServiceGrpc;
 import dev.cairn.proto.Extent;
-import dev.cairn.proto.ReadBlockRequest;
-import dev.cairn.proto.ReadBlockResponse;
-import io.grpc.Context;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.zip.CRC32C;
 
 /**
  * Reads one version of a file: inline extents from the lookup, blocks chunk by chunk from their
- * replicas. Every chunk's CRC32C is checked here too; a replica that fails (unreachable, missing
- * block, bad checksum) is left for the next one, resuming at the same chunk.
+ * replicas over the block data protocol ({@link BlockWire}). Every chunk's CRC32C is checked here
+ * too; a replica that fails (unreachable, missing block, bad checksum) is left for the next one,
+ * resuming at the same chunk.
  *
  * <p>Not thread-safe, like any InputStream.
  */
 public final class FileReader extends CairnInputStream {
+  // A replica that sends nothing for this long is taken for lost, and the next one is tried.
+  private static final int READ_TIMEOUT_MS = 30_000;
   private final Connections nodes;
   private final FileStatus status;
   private final List<Extent> extents;
   private final Map<String, String> addresses;
   private final String path;
-  private final CRC32C crc = new CRC32C();
 
   private int extentIndex = -1;
   // The piece being served: a chunk as it arrived, or an inline extent; never copied before the
@@ -44,8 +39,8 @@ public final class FileReader extends CairnInputStream {
   private BlockRef block;
   private int replicaIndex;
   private long blockOffset;
-  private Iterator<ReadBlockResponse> stream;
-  private Context.CancellableContext streamContext;
+  private BlockReadStream stream;
+  private final byte[] buffer = new byte[BlockWire.CHUNK_SIZE];
   private final List<String> failures = new ArrayList<>();
   private boolean sawCorruption;
 
@@ -139,41 +134,23 @@ public final class FileReader extends CairnInputStream {
           if (address == null) {
             throw new IOException("no address known for node " + replica);
           }
-          streamContext = Context.current().withCancellation();
-          Context previous = streamContext.attach();
-          try {
-            stream = BlockServiceGrpc.newBlockingStub(nodes.channel(address))
-                .withDeadlineAfter(10, TimeUnit.MINUTES)
-                .readBlock(ReadBlockRequest.newBuilder()
-                    .setBlockId(b().getId())
-                    .setOffset(blockOffset)
-                    .build());
-          } finally {
-            streamContext.detach(previous);
-          }
+          stream = BlockReadStream.open(address, b().getId(), blockOffset, READ_TIMEOUT_MS);
         }
-        if (!stream.hasNext()) {
+        int length = stream.next(buffer);
+        if (length == 0) {
           throw new IOException("replica ended early at offset " + blockOffset);
         }
-        ReadBlockResponse r = stream.next();
-        if (r.hasStatus() && r.getStatus().getCodeValue() != 0) {
-          if (r.getStatus().getCode() == dev.cairn.proto.ErrorCode.CORRUPT) {
-            sawCorruption = true;
-          }
-          throw new IOException(r.getStatus().getMessage());
+        if (blockOffset + length > b().getLength()) {
+          throw new BlockReadStream.ReplicaException(
+              "replica holds more than the block's " + b().getLength() + " bytes", true);
         }
-        ByteString data = r.getChunk().getData();
-        crc.reset();
-        crc.update(data.asReadOnlyByteBuffer());
-        if ((int) crc.getValue() != r.getChunk().getCrc32C()
-            || data.isEmpty()
-            || blockOffset + data.size() > b().getLength()) {
+        blockOffset += length;
+        // The buffer is filled again only after the caller has taken all of this chunk.
+        return UnsafeByteOperations.unsafeWrap(buffer, 0, length);
+      } catch (IOException e) {
+        if (e instanceof BlockReadStream.ReplicaException r && r.corrupt) {
           sawCorruption = true;
-          throw new IOException("chunk at offset " + blockOffset + " arrived damaged");
         }
-        blockOffset += data.size();
-        return data;
-      } catch (IOException | StatusRuntimeException e) {
         failures.add(replica + ": " + e.getMessage());
         closeStream();
         replicaIndex++;
@@ -191,11 +168,10 @@ public final class FileReader extends CairnInputStream {
   }
 
   private void closeStream() {
-    if (streamContext != null) {
-      streamContext.cancel(null);
-      streamContext = null;
+    if (stream != null) {
+      stream.close();
+      stream = null;
     }
-    stream = null;
   }
 
   @Override

@@ -1,18 +1,16 @@
 package dev.cairn.server.replication;
 
+import dev.cairn.client.internal.BlockWire;
 import dev.cairn.proto.BlockRef;
-import dev.cairn.proto.Chunk;
 import dev.cairn.proto.ErrorCode;
 import dev.cairn.proto.WriteBlockHeader;
-import dev.cairn.proto.WriteBlockRequest;
 import dev.cairn.proto.WriteBlockResponse;
-import dev.cairn.server.rpc.PeerChannels;
 import dev.cairn.server.rpc.Statuses;
 import dev.cairn.server.storage.BlockStore;
 import dev.cairn.server.storage.BlockStore.BlockReader;
 import dev.cairn.server.storage.BlockStore.BlockWriter;
 import dev.cairn.server.storage.CorruptBlockException;
-import io.grpc.stub.StreamObserver;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.util.ArrayList;
@@ -23,14 +21,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Receives one block. With {@code forward} set, this node places the block: it stores it and, at
- * the same time, streams it to other nodes; once every replica has fsynced (or enough of them, see
- * {@link ReplicationSettings#minReplicas}) it answers with the replicas that hold the block.
- * Without {@code forward}, it only stores the block.
+ * Receives one block on a connection of the block data protocol ({@link BlockWire#WRITE}). With
+ * {@code forward} set in its header, this node places the block: it stores it and, at the same
+ * time, streams it to other nodes; once every replica has fsynced (or enough of them, see {@link
+ * ReplicationSettings#minReplicas}) it answers with the replicas that hold the block. Without
+ * {@code forward}, it only stores the block.
  *
- * <p>gRPC calls one handler's methods one at a time.
+ * <p>One handler serves one connection, on that connection's thread.
  */
-public final class BlockWriteHandler implements StreamObserver<WriteBlockRequest> {
+public final class BlockWriteHandler {
   private static final Logger log = LoggerFactory.getLogger(BlockWriteHandler.class);
   // Counted from when this node has the whole block: a replica that was sent the same chunks
   // meanwhile needs only its fsync by then, so a longer wait means it is stalled or cut off.
@@ -38,127 +37,157 @@ public final class BlockWriteHandler implements StreamObserver<WriteBlockRequest
 
   private final String selfId;
   private final BlockStore store;
-  private final PeerChannels peers;
   private final Placement placement;
   private final ReplicationSettings settings;
-  private final StreamObserver<WriteBlockResponse> response;
   private final java.time.Clock clock;
 
   private long blockId;
   private int wanted;
   private BlockWriter local;
   private final List<RemoteReplica> remotes = new ArrayList<>();
-  private boolean failed;
   private boolean forward;
 
   public BlockWriteHandler(
       String selfId,
       BlockStore store,
-      PeerChannels peers,
       Placement placement,
       ReplicationSettings settings,
-      java.time.Clock clock,
-      StreamObserver<WriteBlockResponse> response) {
+      java.time.Clock clock) {
     this.clock = clock;
     this.selfId = selfId;
     this.store = store;
-    this.peers = peers;
     this.placement = placement;
     this.settings = settings;
-    this.response = response;
   }
 
-  @Override
-  public void onNext(WriteBlockRequest request) {
-    if (failed) {
-      return;
-    }
+  /**
+   * Serves a WRITE connection whose magic and operation were read. Throws IOException only when
+   * the connection itself failed, in which case nothing of the block is kept.
+   */
+  public void serve(BlockWire.Connection c) throws IOException {
+    WriteBlockResponse answer;
     try {
-      if (request.hasHeader()) {
-        start(request.getHeader());
-      } else if (local == null) {
-        fail(ErrorCode.INVALID_ARGUMENT, "a block stream must start with a header");
-      } else {
-        Chunk chunk = request.getChunk();
-        local.write(chunk.getData().asReadOnlyByteBuffer(), chunk.getCrc32C());
-        for (RemoteReplica r : remotes) {
-          r.send(chunk);
-        }
+      answer = start(BlockWire.readMessage(c.in, WriteBlockHeader.parser()));
+      if (answer == null) {
+        answer = receive(c.in);
       }
-    } catch (CorruptBlockException e) {
-      fail(ErrorCode.CORRUPT, e.getMessage());
-    } catch (FileAlreadyExistsException e) {
-      fail(ErrorCode.ALREADY_EXISTS, e.getMessage());
     } catch (IOException e) {
-      fail(ErrorCode.INTERNAL, "cannot store block on " + selfId + ": " + e.getMessage());
+      abort(e);
+      throw e;
+    }
+    if (answer == null) {
+      answer = complete();
+    }
+    BlockWire.writeMessage(c.out, answer);
+    c.out.flush();
+    if (answer.getStatus().getCode() != ErrorCode.OK) {
+      // The sender may still be sending: read to its end so that it is not cut off before it
+      // reads the answer.
+      drain(c.in);
     }
   }
 
-  private void start(WriteBlockHeader header) throws IOException {
-    if (local != null) {
-      fail(ErrorCode.INVALID_ARGUMENT, "a block stream has one header");
-      return;
-    }
+  /** Opens the local copy and the streams to other replicas; null, or the refusal to answer. */
+  private WriteBlockResponse start(WriteBlockHeader header) throws IOException {
     blockId = header.getBlockId();
     wanted = header.getReplication() > 0 ? header.getReplication() : settings.replication();
     long free = store.bytesFree();
     if (settings.bytesFreeFloor() > 0 && free < settings.bytesFreeFloor()) {
-      fail(ErrorCode.NO_SPACE, String.format(
+      return failure(ErrorCode.NO_SPACE, String.format(
           "node %s is full: %d MiB free, below its reserve of %d MiB", selfId, free >> 20,
           settings.bytesFreeFloor() >> 20));
-      return;
     }
-    local = store.create(blockId);
+    try {
+      local = store.create(blockId);
+    } catch (FileAlreadyExistsException e) {
+      return failure(ErrorCode.ALREADY_EXISTS, e.getMessage());
+    } catch (IOException e) {
+      return failure(ErrorCode.INTERNAL, "cannot store block on " + selfId + ": " + e.getMessage());
+    }
     forward = header.getForward();
     if (forward) {
       for (String id : placement.candidates()) {
-        if (remotes.size() >= wanted - 1) {
+        if (remotes.size() >= wanted - 1 || skip(id, 1 + remotes.size())) {
           break;
         }
-        remotes.add(new RemoteReplica(peers, id, placement.address(id), blockId));
+        remotes.add(new RemoteReplica(id, placement.address(id), blockId));
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Reads chunks to the end frame, storing each and passing it on; null once all are stored, or
+   * the refusal to answer if the block cannot be stored. IOException: the connection failed.
+   */
+  private WriteBlockResponse receive(DataInputStream in) throws IOException {
+    byte[] buffer = new byte[BlockWire.CHUNK_SIZE];
+    while (true) {
+      int length = BlockWire.readChunkLength(in);
+      if (length == BlockWire.END) {
+        return null;
+      }
+      if (length == BlockWire.FAILED) {
+        throw new IOException("the sender gave up on block " + Long.toHexString(blockId));
+      }
+      int crc = BlockWire.readChunkData(in, buffer, length);
+      try {
+        local.write(buffer, 0, length, crc);
+      } catch (CorruptBlockException e) {
+        return abortWith(ErrorCode.CORRUPT, e.getMessage());
+      } catch (IOException e) {
+        return abortWith(ErrorCode.INTERNAL,
+            "cannot store block on " + selfId + ": " + e.getMessage());
+      }
+      for (RemoteReplica r : remotes) {
+        r.send(buffer, length, crc);
+      }
+      if (!remotes.isEmpty()) {
+        // The replicas' senders still hold this chunk: the next one goes into a new buffer.
+        buffer = new byte[BlockWire.CHUNK_SIZE];
       }
     }
   }
 
-  private void fail(ErrorCode code, String message) {
-    failed = true;
+  private static void drain(DataInputStream in) {
+    try {
+      byte[] skip = new byte[BlockWire.CHUNK_SIZE];
+      int length;
+      while ((length = BlockWire.readChunkLength(in)) > 0) {
+        BlockWire.readChunkData(in, skip, length);
+      }
+    } catch (IOException e) {
+      // The sender is gone too: nothing is left to read.
+    }
+  }
+
+  private WriteBlockResponse abortWith(ErrorCode code, String message) {
+    abort(new IOException(message));
+    return failure(code, message);
+  }
+
+  private static WriteBlockResponse failure(ErrorCode code, String message) {
+    return WriteBlockResponse.newBuilder().setStatus(Statuses.of(code, message)).build();
+  }
+
+  private void abort(Throwable why) {
+    // Nothing of this block is kept anywhere.
     if (local != null) {
       local.abort();
     }
     for (RemoteReplica r : remotes) {
-      r.cancel(new IOException(message));
-    }
-    response.onNext(WriteBlockResponse.newBuilder().setStatus(Statuses.of(code, message)).build());
-    response.onCompleted();
-  }
-
-  @Override
-  public void onError(Throwable t) {
-    // The sender went away: nothing of this block is kept anywhere.
-    failed = true;
-    if (local != null) {
-      local.abort();
-    }
-    for (RemoteReplica r : remotes) {
-      r.cancel(t);
+      r.cancel(why);
     }
   }
 
-  @Override
-  public void onCompleted() {
-    if (failed) {
-      return;
-    }
-    if (local == null) {
-      fail(ErrorCode.INVALID_ARGUMENT, "empty block stream");
-      return;
-    }
+  /** Commits the local copy and collects the replicas; the answer to send. */
+  private WriteBlockResponse complete() {
     long length = local.length();
     try {
       local.commit();
     } catch (IOException e) {
-      fail(ErrorCode.INTERNAL, "cannot store block on " + selfId + ": " + e.getMessage());
-      return;
+      return abortWith(ErrorCode.INTERNAL,
+          "cannot store block on " + selfId + ": " + e.getMessage());
     }
     BlockRef.Builder ref = BlockRef.newBuilder()
         .setId(blockId)
@@ -178,7 +207,7 @@ public final class BlockWriteHandler implements StreamObserver<WriteBlockRequest
         if (ref.getReplicasCount() >= wanted) {
           break;
         }
-        if (tried.contains(id)) {
+        if (tried.contains(id) || skip(id, ref.getReplicasCount())) {
           continue;
         }
         tried.add(id);
@@ -188,7 +217,7 @@ public final class BlockWriteHandler implements StreamObserver<WriteBlockRequest
       }
     }
     // A replica that was sent the block by another node answers for itself alone.
-    int minimum = forward ? Math.min(settings.minReplicas(), wanted) : 1;
+    int minimum = forward ? minimum() : 1;
     if (ref.getReplicasCount() < minimum) {
       // Not acknowledged: the copies made are orphans and will be collected.
       String message = String.format(
@@ -196,12 +225,23 @@ public final class BlockWriteHandler implements StreamObserver<WriteBlockRequest
               + "take new blocks now (the others are full, dead or being retired)",
           ref.getReplicasCount(), ref.getReplicasList(), minimum,
           placement.candidates().size());
-      response.onNext(WriteBlockResponse.newBuilder()
-          .setStatus(Statuses.of(ErrorCode.UNAVAILABLE, message)).build());
-    } else {
-      response.onNext(WriteBlockResponse.newBuilder().setStatus(Statuses.OK).setBlock(ref).build());
+      return failure(ErrorCode.UNAVAILABLE, message);
     }
-    response.onCompleted();
+    return WriteBlockResponse.newBuilder().setStatus(Statuses.OK).setBlock(ref).build();
+  }
+
+  private int minimum() {
+    return Math.min(settings.minReplicas(), wanted);
+  }
+
+  /**
+   * A doubtful node (see {@link Placement#doubtful}) is left out once {@code replicas} reach the
+   * minimum a write needs: the block is acknowledged without it, and the leader's healer adds
+   * the missing replica later, rather than every write waiting out the replica timeout on a node
+   * that may be stalled. Candidates come best first, so the rest are doubtful too.
+   */
+  private boolean skip(String nodeId, int replicas) {
+    return replicas >= minimum() && placement.doubtful(nodeId);
   }
 
   private boolean await(RemoteReplica r) {
@@ -231,15 +271,12 @@ public final class BlockWriteHandler implements StreamObserver<WriteBlockRequest
     if (address == null) {
       return false;
     }
-    RemoteReplica r = new RemoteReplica(peers, nodeId, address, blockId);
+    RemoteReplica r = new RemoteReplica(nodeId, address, blockId);
     try (BlockReader reader = store.open(blockId)) {
-      byte[] buf = new byte[BlockStore.CHUNK_SIZE];
       for (int i = 0; i < reader.chunkCount(); i++) {
+        byte[] buf = new byte[BlockStore.CHUNK_SIZE];
         int n = reader.readChunk(i, buf);
-        r.send(Chunk.newBuilder()
-            .setData(com.google.protobuf.ByteString.copyFrom(buf, 0, n))
-            .setCrc32C(reader.chunkCrc(i))
-            .build());
+        r.send(buf, n, reader.chunkCrc(i));
       }
     } catch (IOException e) {
       r.cancel(e);

@@ -38,13 +38,24 @@ public final class Placement {
       if (id.equals(selfId) || cluster.avoid(id)) {
         continue;
       }
-      Long failed = failedAt.get(id);
-      boolean recentFailure = failed != null && now - failed < RECENT_FAILURE_MS;
-      (recentFailure || cluster.suspect(id) ? doubtful : good).add(id);
+      (doubtful(id, now) ? doubtful : good).add(id);
     }
     Collections.shuffle(good);
     good.addAll(doubtful);
     return good;
+  }
+
+  /**
+   * True for a node that failed a write here recently or that the leader suspects: one that may
+   * be stalled, which a write should wait on only if it cannot do without it.
+   */
+  public boolean doubtful(String nodeId) {
+    return doubtful(nodeId, clock.millis());
+  }
+
+  private boolean doubtful(String nodeId, long now) {
+    Long failed = failedAt.get(nodeId);
+    return (failed != null && now - failed < RECENT_FAILURE_MS) || cluster.suspect(nodeId);
   }
 
   public String address(String nodeId) {

@@ -1,10 +1,9 @@
 package dev.cairn.server.rpc;
 
-import com.google.protobuf.UnsafeByteOperations;
+import dev.cairn.client.internal.BlockReadStream;
 import dev.cairn.proto.BlockReportRequest;
 import dev.cairn.proto.BlockReportResponse;
 import dev.cairn.proto.BlockServiceGrpc;
-import dev.cairn.proto.Chunk;
 import dev.cairn.proto.ClusterView;
 import dev.cairn.proto.ClusterViewRequest;
 import dev.cairn.proto.HeartbeatRequest;
@@ -17,40 +16,24 @@ import dev.cairn.proto.ErrorCode;
 import dev.cairn.proto.NodeAddress;
 import dev.cairn.proto.NodeStatus;
 import dev.cairn.proto.NodeStatusRequest;
-import dev.cairn.proto.ReadBlockRequest;
-import dev.cairn.proto.ReadBlockResponse;
-import dev.cairn.proto.WriteBlockRequest;
-import dev.cairn.proto.WriteBlockResponse;
-import dev.cairn.server.replication.BlockWriteHandler;
-import dev.cairn.server.replication.Placement;
-import dev.cairn.server.replication.ReplicationSettings;
 import dev.cairn.server.storage.BlockStore;
-import dev.cairn.server.storage.BlockStore.BlockReader;
 import dev.cairn.server.storage.BlockStore.BlockWriter;
 import dev.cairn.server.storage.BlockStore.StoredBlock;
-import dev.cairn.server.storage.CorruptBlockException;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
-import java.nio.file.NoSuchFileException;
-import java.util.Iterator;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-/** The block service of one node: block writes, reads, copies, reports and deletes. */
+/**
+ * The block service of one node: block copies, reports and deletes, heartbeats. Block contents
+ * are written and read on the data port instead, see {@link BlockDataServer}.
+ */
 public final class BlockGrpcService extends BlockServiceGrpc.BlockServiceImplBase {
-  private static final Logger log = LoggerFactory.getLogger(BlockGrpcService.class);
+  private static final int COPY_READ_TIMEOUT_MS = 60_000;
 
   private final String selfId;
   private final BlockStore store;
-  private final PeerChannels peers;
-  private final Placement placement;
-  private final ReplicationSettings settings;
   private final Supplier<NodeStatus> nodeStatus;
   private final LeaderDuties leader;
-  private final Runnable corruptionFound;
-  private final java.time.Clock clock;
 
   /** What only the leader answers: heartbeats and the cluster view built from them. */
   public interface LeaderDuties {
@@ -61,82 +44,12 @@ public final class BlockGrpcService extends BlockServiceGrpc.BlockServiceImplBas
     ClusterView view();
   }
 
-  public BlockGrpcService(
-      String selfId,
-      BlockStore store,
-      PeerChannels peers,
-      Placement placement,
-      ReplicationSettings settings,
-      Supplier<NodeStatus> nodeStatus,
-      LeaderDuties leader,
-      Runnable corruptionFound,
-      java.time.Clock clock) {
-    this.clock = clock;
+  public BlockGrpcService(String selfId, BlockStore store, Supplier<NodeStatus> nodeStatus,
+      LeaderDuties leader) {
     this.selfId = selfId;
     this.store = store;
-    this.peers = peers;
-    this.placement = placement;
-    this.settings = settings;
     this.nodeStatus = nodeStatus;
     this.leader = leader;
-    this.corruptionFound = corruptionFound;
-  }
-
-  @Override
-  public StreamObserver<WriteBlockRequest> writeBlock(
-      StreamObserver<WriteBlockResponse> responseObserver) {
-    return new BlockWriteHandler(selfId, store, peers, placement, settings, clock,
-        responseObserver);
-  }
-
-  @Override
-  public void readBlock(ReadBlockRequest request, StreamObserver<ReadBlockResponse> out) {
-    long id = request.getBlockId();
-    try (BlockReader reader = store.open(id)) {
-      if (request.getOffset() < 0
-          || request.getOffset() % BlockStore.CHUNK_SIZE != 0
-          || request.getOffset() > reader.length()) {
-        out.onNext(error(ErrorCode.INVALID_ARGUMENT,
-            "offset " + request.getOffset() + " is not a chunk boundary inside the block"));
-        out.onCompleted();
-        return;
-      }
-      int first = (int) (request.getOffset() / BlockStore.CHUNK_SIZE);
-      for (int i = first; i < reader.chunkCount(); i++) {
-        // A fresh array per chunk, handed to the message without a copy: gRPC may still hold
-        // the previous chunk's when this one is read.
-        byte[] buf = new byte[BlockStore.CHUNK_SIZE];
-        int n = reader.readChunk(i, buf);
-        out.onNext(ReadBlockResponse.newBuilder()
-            .setChunk(Chunk.newBuilder()
-                .setData(UnsafeByteOperations.unsafeWrap(buf, 0, n))
-                .setCrc32C(reader.chunkCrc(i)))
-            .build());
-      }
-      out.onCompleted();
-    } catch (CorruptBlockException e) {
-      // Never serve bad bytes: move the replica aside so that the leader sees it missing and
-      // copies the block back from a good replica, and send the reader to another one.
-      corruptionFound.run();
-      try {
-        store.quarantine(id);
-      } catch (IOException q) {
-        log.error("cannot quarantine corrupt block {}", Long.toHexString(id), q);
-      }
-      out.onNext(error(ErrorCode.CORRUPT, "replica on " + selfId + " is corrupt: " + e.getMessage()));
-      out.onCompleted();
-    } catch (NoSuchFileException e) {
-      out.onNext(error(ErrorCode.NOT_FOUND,
-          "node " + selfId + " has no block " + Long.toHexString(id)));
-      out.onCompleted();
-    } catch (IOException e) {
-      out.onNext(error(ErrorCode.INTERNAL, "cannot read block on " + selfId + ": " + e.getMessage()));
-      out.onCompleted();
-    }
-  }
-
-  private static ReadBlockResponse error(ErrorCode code, String message) {
-    return ReadBlockResponse.newBuilder().setStatus(Statuses.of(code, message)).build();
   }
 
   @Override
@@ -165,16 +78,12 @@ public final class BlockGrpcService extends BlockServiceGrpc.BlockServiceImplBas
   }
 
   private void copyFrom(long id, String address) throws IOException {
-    Iterator<ReadBlockResponse> it = peers.blocksBlocking(address)
-        .withDeadlineAfter(5, TimeUnit.MINUTES)
-        .readBlock(ReadBlockRequest.newBuilder().setBlockId(id).build());
-    try (BlockWriter writer = store.create(id)) {
-      while (it.hasNext()) {
-        ReadBlockResponse r = it.next();
-        if (r.hasStatus() && r.getStatus().getCode() != ErrorCode.OK) {
-          throw new IOException(r.getStatus().getMessage());
-        }
-        writer.write(r.getChunk().getData().asReadOnlyByteBuffer(), r.getChunk().getCrc32C());
+    try (BlockReadStream source = BlockReadStream.open(address, id, 0, COPY_READ_TIMEOUT_MS);
+        BlockWriter writer = store.create(id)) {
+      byte[] buf = new byte[BlockStore.CHUNK_SIZE];
+      int n;
+      while ((n = source.next(buf)) > 0) {
+        writer.write(buf, 0, n, source.lastCrc());
       }
       writer.commit();
     }

@@ -1,0 +1,204 @@
+package dev.cairn.server.rpc;
+
+import dev.cairn.client.internal.BlockWire;
+import dev.cairn.proto.ErrorCode;
+import dev.cairn.proto.ReadBlockRequest;
+import dev.cairn.proto.ReadBlockResponse;
+import dev.cairn.server.replication.BlockWriteHandler;
+import dev.cairn.server.replication.Placement;
+import dev.cairn.server.replication.ReplicationSettings;
+import dev.cairn.server.storage.BlockStore;
+import dev.cairn.server.storage.BlockStore.BlockReader;
+import dev.cairn.server.storage.CorruptBlockException;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.NoSuchFileException;
+import java.time.Clock;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves the block data protocol ({@link BlockWire}) on a node's data port: block writes from
+ * clients and from the nodes that place blocks, and block reads. Each connection runs on a
+ * virtual thread of its own, with blocking socket and file I/O.
+ */
+public final class BlockDataServer implements Closeable {
+  private static final Logger log = LoggerFactory.getLogger(BlockDataServer.class);
+  // A sender that goes quiet this long in the middle of a block is taken for gone.
+  private static final int READ_TIMEOUT_MS = 60_000;
+  // A reader may take its time, but not forever: a client cut off mid-read would otherwise hold
+  // a thread and an open block file.
+  private static final long READ_OPERATION_DEADLINE_MS = 10 * 60_000;
+
+  private final String selfId;
+  private final BlockStore store;
+  private final Placement placement;
+  private final ReplicationSettings settings;
+  private final Runnable corruptionFound;
+  private final Clock clock;
+  private final ServerSocket listener;
+  private final Set<BlockWire.Connection> open = ConcurrentHashMap.newKeySet();
+  private final Thread acceptor;
+
+  /** Listens on {@code address} (host:port) and starts accepting connections. */
+  public BlockDataServer(String address, String selfId, BlockStore store, Placement placement,
+      ReplicationSettings settings, Runnable corruptionFound, Clock clock) throws IOException {
+    this.selfId = selfId;
+    this.store = store;
+    this.placement = placement;
+    this.settings = settings;
+    this.corruptionFound = corruptionFound;
+    this.clock = clock;
+    int colon = address.lastIndexOf(':');
+    listener = new ServerSocket();
+    try {
+      listener.bind(new InetSocketAddress(address.substring(0, colon),
+          Integer.parseInt(address.substring(colon + 1))), 128);
+    } catch (IOException e) {
+      listener.close();
+      throw new IOException("cannot listen for block data on " + address + ": "
+          + e.getMessage(), e);
+    }
+    acceptor = new Thread(this::accept, "cairn-data-" + selfId);
+    acceptor.setDaemon(true);
+    acceptor.start();
+  }
+
+  private void accept() {
+    while (!listener.isClosed()) {
+      Socket socket;
+      try {
+        socket = listener.accept();
+      } catch (IOException e) {
+        if (!listener.isClosed()) {
+          log.warn("block data port of {}: accept failed: {}", selfId, e.getMessage());
+        }
+        continue;
+      }
+      Thread.ofVirtual().name("cairn-data-conn").start(() -> serve(socket));
+    }
+  }
+
+  private void serve(Socket socket) {
+    BlockWire.Connection c = null;
+    try {
+      socket.setSoTimeout(READ_TIMEOUT_MS);
+      c = new BlockWire.Connection(socket);
+      open.add(c);
+      if (listener.isClosed()) {
+        return;
+      }
+      if (c.in.readInt() != BlockWire.MAGIC) {
+        return; // not a Cairn peer: say nothing
+      }
+      byte operation = c.in.readByte();
+      switch (operation) {
+        case BlockWire.WRITE ->
+            new BlockWriteHandler(selfId, store, placement, settings, clock).serve(c);
+        case BlockWire.READ -> read(c);
+        default -> log.warn("block data port of {}: unknown operation {} from {}", selfId,
+            operation, socket.getRemoteSocketAddress());
+      }
+    } catch (IOException e) {
+      log.debug("block data connection from {} ended: {}", socket.getRemoteSocketAddress(),
+          e.getMessage());
+    } finally {
+      if (c != null) {
+        open.remove(c);
+        c.close();
+      } else {
+        try {
+          socket.close();
+        } catch (IOException e) {
+          // already gone
+        }
+      }
+    }
+  }
+
+  private void read(BlockWire.Connection c) throws IOException {
+    ReadBlockRequest request = BlockWire.readMessage(c.in, ReadBlockRequest.parser());
+    long id = request.getBlockId();
+    ScheduledFuture<?> deadline = c.deadline(READ_OPERATION_DEADLINE_MS);
+    boolean started = false;
+    try (BlockReader reader = store.open(id)) {
+      if (request.getOffset() < 0
+          || request.getOffset() % BlockStore.CHUNK_SIZE != 0
+          || request.getOffset() > reader.length()) {
+        answer(c, false, ErrorCode.INVALID_ARGUMENT,
+            "offset " + request.getOffset() + " is not a chunk boundary inside the block");
+        return;
+      }
+      BlockWire.writeMessage(c.out, ReadBlockResponse.newBuilder().setStatus(Statuses.OK).build());
+      started = true;
+      byte[] buf = new byte[BlockStore.CHUNK_SIZE];
+      int first = (int) (request.getOffset() / BlockStore.CHUNK_SIZE);
+      for (int i = first; i < reader.chunkCount(); i++) {
+        int n = reader.readChunk(i, buf);
+        BlockWire.writeChunk(c.out, buf, 0, n, reader.chunkCrc(i));
+      }
+      c.out.writeInt(BlockWire.END);
+      c.out.flush();
+    } catch (CorruptBlockException e) {
+      // Never serve bad bytes: move the replica aside so that the leader sees it missing and
+      // copies the block back from a good replica, and send the reader to another one.
+      corruptionFound.run();
+      try {
+        store.quarantine(id);
+      } catch (IOException q) {
+        log.error("cannot quarantine corrupt block {}", Long.toHexString(id), q);
+      }
+      answer(c, started, ErrorCode.CORRUPT,
+          "replica on " + selfId + " is corrupt: " + e.getMessage());
+    } catch (NoSuchFileException e) {
+      answer(c, started, ErrorCode.NOT_FOUND,
+          "node " + selfId + " has no block " + Long.toHexString(id));
+    } finally {
+      deadline.cancel(false);
+    }
+  }
+
+  /** Sends an error: as the status, or after a FAILED frame once chunks have started. */
+  private static void answer(BlockWire.Connection c, boolean started, ErrorCode code,
+      String message) throws IOException {
+    if (started) {
+      c.out.writeInt(BlockWire.FAILED);
+    }
+    BlockWire.writeMessage(c.out,
+        ReadBlockResponse.newBuilder().setStatus(Statuses.of(code, message)).build());
+    c.out.flush();
+  }
+
+  /**
+   * Stops accepting connections, lets those open finish for up to {@code graceMs}, then closes
+   * what is left: a block write cut off is not acknowledged, and its sender tries again.
+   */
+  public void close(long graceMs) {
+    try {
+      listener.close();
+    } catch (IOException e) {
+      // closing anyway
+    }
+    long deadline = System.nanoTime() + graceMs * 1_000_000;
+    while (!open.isEmpty() && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(10); // polling for in-flight block operations to end
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    open.forEach(BlockWire.Connection::close);
+  }
+
+  @Override
+  public void close() {
+    close(0);
+  }
+}
