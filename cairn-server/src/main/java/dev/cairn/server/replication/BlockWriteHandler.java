@@ -107,8 +107,11 @@ public final class BlockWriteHandler {
     forward = header.getForward();
     if (forward) {
       for (String id : placement.candidates()) {
-        if (remotes.size() >= wanted - 1 || skip(id, 1 + remotes.size())) {
+        if (remotes.size() >= wanted - 1) {
           break;
+        }
+        if (skip(id, 1 + remotes.size())) {
+          continue;
         }
         remotes.add(new RemoteReplica(id, placement.address(id), blockId));
       }
@@ -235,13 +238,13 @@ public final class BlockWriteHandler {
   }
 
   /**
-   * A doubtful node (see {@link Placement#doubtful}) is left out once {@code replicas} reach the
-   * minimum a write needs: the block is acknowledged without it, and the leader's healer adds
-   * the missing replica later, rather than every write waiting out the replica timeout on a node
-   * that may be stalled. Candidates come best first, so the rest are doubtful too.
+   * A node that failed a block write here recently (see {@link Placement#failedRecently}) is
+   * left out once {@code replicas} reach the minimum a write needs: the block is acknowledged
+   * without it, and the leader's healer adds the missing replica later, rather than every write
+   * waiting out the replica timeout on a node that may be stalled.
    */
   private boolean skip(String nodeId, int replicas) {
-    return replicas >= minimum() && placement.doubtful(nodeId);
+    return replicas >= minimum() && placement.failedRecently(nodeId);
   }
 
   private boolean await(RemoteReplica r) {

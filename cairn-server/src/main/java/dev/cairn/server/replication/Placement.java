@@ -38,7 +38,7 @@ public final class Placement {
       if (id.equals(selfId) || cluster.avoid(id)) {
         continue;
       }
-      (doubtful(id, now) ? doubtful : good).add(id);
+      (failedRecently(id, now) || cluster.suspect(id) ? doubtful : good).add(id);
     }
     Collections.shuffle(good);
     good.addAll(doubtful);
@@ -46,16 +46,17 @@ public final class Placement {
   }
 
   /**
-   * True for a node that failed a write here recently or that the leader suspects: one that may
-   * be stalled, which a write should wait on only if it cannot do without it.
+   * True for a node that failed a block write here in the last 10 s: one that may be stalled,
+   * which a write should wait on only if it cannot do without it. (A node the leader merely
+   * suspects still gets blocks: right after a start, every node is suspect until it is heard.)
    */
-  public boolean doubtful(String nodeId) {
-    return doubtful(nodeId, clock.millis());
+  public boolean failedRecently(String nodeId) {
+    return failedRecently(nodeId, clock.millis());
   }
 
-  private boolean doubtful(String nodeId, long now) {
+  private boolean failedRecently(String nodeId, long now) {
     Long failed = failedAt.get(nodeId);
-    return (failed != null && now - failed < RECENT_FAILURE_MS) || cluster.suspect(nodeId);
+    return failed != null && now - failed < RECENT_FAILURE_MS;
   }
 
   public String address(String nodeId) {
