@@ -40,7 +40,8 @@ public final class FileReader extends CairnInputStream {
   private int replicaIndex;
   private long blockOffset;
   private BlockReadStream stream;
-  private final byte[] buffer = new byte[BlockWire.CHUNK_SIZE];
+  // Allocated at the first block: most small files are inline and never need it.
+  private byte[] buffer;
   private final List<String> failures = new ArrayList<>();
   private boolean sawCorruption;
 
@@ -135,6 +136,9 @@ public final class FileReader extends CairnInputStream {
             throw new IOException("no address known for node " + replica);
           }
           stream = BlockReadStream.open(address, b().getId(), blockOffset, READ_TIMEOUT_MS);
+        }
+        if (buffer == null) {
+          buffer = new byte[BlockWire.CHUNK_SIZE];
         }
         int length = stream.next(buffer);
         if (length == 0) {

@@ -61,8 +61,8 @@ public final class BlockWriteHandler {
   }
 
   /**
-   * Serves a WRITE connection whose magic and operation were read. Throws IOException only when
-   * the connection itself failed, in which case nothing of the block is kept.
+   * Serves a WRITE connection whose magic and operation were read. Throws when the connection
+   * itself failed (or on a bug), in which case nothing of the block is kept.
    */
   public void serve(BlockWire.Connection c) throws IOException {
     WriteBlockResponse answer;
@@ -71,7 +71,7 @@ public final class BlockWriteHandler {
       if (answer == null) {
         answer = receive(c.in);
       }
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       abort(e);
       throw e;
     }

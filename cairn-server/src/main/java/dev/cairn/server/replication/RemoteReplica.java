@@ -75,6 +75,7 @@ final class RemoteReplica {
       c.close();
     }
     queue.clear();
+    queue.add(END); // wakes the sender, which then sees the result and stops
   }
 
   String failure() {
@@ -97,8 +98,11 @@ final class RemoteReplica {
       }
       BlockWire.writeMessage(c.out,
           WriteBlockHeader.newBuilder().setBlockId(blockId).setForward(false).build());
-      while (!result.isDone()) {
+      while (true) {
         Chunk chunk = queue.take();
+        if (result.isDone()) {
+          return; // cancelled
+        }
         if (chunk == END) {
           c.out.writeInt(BlockWire.END);
           c.out.flush();
@@ -116,8 +120,8 @@ final class RemoteReplica {
           c.out.flush();
         }
       }
-    } catch (IOException e) {
-      fail(e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      fail(String.valueOf(e.getMessage()));
     } catch (InterruptedException e) {
       fail("interrupted");
     } finally {

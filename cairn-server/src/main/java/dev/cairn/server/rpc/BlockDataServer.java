@@ -108,6 +108,8 @@ public final class BlockDataServer implements Closeable {
     } catch (IOException e) {
       log.debug("block data connection from {} ended: {}", socket.getRemoteSocketAddress(),
           e.getMessage());
+    } catch (RuntimeException e) {
+      log.error("block data connection from {} failed", socket.getRemoteSocketAddress(), e);
     } finally {
       if (c != null) {
         open.remove(c);
