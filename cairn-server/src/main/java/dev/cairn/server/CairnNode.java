@@ -291,8 +291,8 @@ public final class CairnNode implements Closeable {
         throw new IOException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);
       }
       try {
-        data = new BlockDataServer(BlockWire.dataAddress(config.listen()), config.id(), store,
-            placement, settings, scrubber::reportCorrupt, clock);
+        data = new BlockDataServer(BlockWire.dataSocketAddress(config.listen()), config.id(),
+            store, placement, settings, scrubber::reportCorrupt, clock);
       } catch (IOException e) {
         server.shutdownNow();
         throw e;

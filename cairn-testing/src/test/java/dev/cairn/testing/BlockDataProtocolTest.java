@@ -142,10 +142,8 @@ class BlockDataProtocolTest {
   @Test
   void bytesThatAreNotTheProtocolGetTheConnectionClosedAndTheNodeServesOn(TestSeed seed)
       throws IOException {
-    String data = BlockWire.dataAddress(cluster.node(1).address());
-    int colon = data.lastIndexOf(':');
-    try (Socket socket = new Socket(data.substring(0, colon),
-        Integer.parseInt(data.substring(colon + 1)))) {
+    try (Socket socket = new Socket()) {
+      socket.connect(BlockWire.dataSocketAddress(cluster.node(1).address()), TIMEOUT_MS);
       socket.setSoTimeout(TIMEOUT_MS);
       OutputStream out = socket.getOutputStream();
       out.write("GET / HTTP/1.1\r\nHost: cairn\r\n\r\n".getBytes(StandardCharsets.US_ASCII));

@@ -72,6 +72,14 @@ public final class BlockWire {
     return clientAddress.substring(0, colon) + ":" + (port + 2);
   }
 
+  /** The socket address of the data port of the node at {@code clientAddress}. */
+  public static InetSocketAddress dataSocketAddress(String clientAddress) {
+    String data = dataAddress(clientAddress);
+    int colon = data.lastIndexOf(':');
+    return new InetSocketAddress(data.substring(0, colon),
+        Integer.parseInt(data.substring(colon + 1)));
+  }
+
   public static void writeMessage(DataOutputStream out, MessageLite message) throws IOException {
     byte[] bytes = message.toByteArray();
     out.writeInt(bytes.length);
@@ -135,12 +143,9 @@ public final class BlockWire {
     /** Connects to the data port of the node at {@code clientAddress} and opens an operation. */
     public static Connection open(String clientAddress, byte operation, int readTimeoutMs)
         throws IOException {
-      String data = dataAddress(clientAddress);
-      int colon = data.lastIndexOf(':');
       Socket socket = new Socket();
       try {
-        socket.connect(new InetSocketAddress(data.substring(0, colon),
-            Integer.parseInt(data.substring(colon + 1))), CONNECT_TIMEOUT_MS);
+        socket.connect(dataSocketAddress(clientAddress), CONNECT_TIMEOUT_MS);
         socket.setSoTimeout(readTimeoutMs);
         Connection c = new Connection(socket);
         c.out.writeInt(MAGIC);

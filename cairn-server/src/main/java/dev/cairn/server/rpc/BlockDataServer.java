@@ -46,8 +46,8 @@ public final class BlockDataServer implements Closeable {
   private final Set<BlockWire.Connection> open = ConcurrentHashMap.newKeySet();
   private final Thread acceptor;
 
-  /** Listens on {@code address} (host:port) and starts accepting connections. */
-  public BlockDataServer(String address, String selfId, BlockStore store, Placement placement,
+  /** Listens on {@code address} and starts accepting connections. */
+  public BlockDataServer(InetSocketAddress address, String selfId, BlockStore store, Placement placement,
       ReplicationSettings settings, Runnable corruptionFound, Clock clock) throws IOException {
     this.selfId = selfId;
     this.store = store;
@@ -55,14 +55,13 @@ public final class BlockDataServer implements Closeable {
     this.settings = settings;
     this.corruptionFound = corruptionFound;
     this.clock = clock;
-    int colon = address.lastIndexOf(':');
     listener = new ServerSocket();
     try {
-      listener.bind(new InetSocketAddress(address.substring(0, colon),
-          Integer.parseInt(address.substring(colon + 1))), 128);
+      listener.bind(address, 128);
     } catch (IOException e) {
       listener.close();
-      throw new IOException("cannot listen for block data on " + address + ": "
+      throw new IOException("cannot listen for block data on " + address.getHostString() + ":"
+          + address.getPort() + ": "
           + e.getMessage(), e);
     }
     acceptor = new Thread(this::accept, "cairn-data-" + selfId);
