@@ -599,8 +599,8 @@ public final class MiniCluster implements Closeable {
     Node node = node(id);
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     byte[] buf = new byte[BlockWire.CHUNK_SIZE];
-    // The stream checks every chunk against its CRC32C: a node must never serve bytes that do
-    // not match it.
+    // The stream checks every chunk against the CRC32C stored with it: bytes that do not match
+    // are never handed out.
     try (BlockReadStream in = BlockReadStream.open(node.address(), blockId, 0,
         (int) PROBE_DEADLINE.toMillis())) {
       int n;

@@ -8,6 +8,8 @@ import dev.cairn.client.CairnClient;
 import dev.cairn.client.internal.BlockReadStream;
 import dev.cairn.client.internal.BlockWire;
 import dev.cairn.proto.ErrorCode;
+import dev.cairn.proto.ReadBlockRequest;
+import dev.cairn.proto.ReadBlockResponse;
 import dev.cairn.proto.WriteBlockHeader;
 import dev.cairn.proto.WriteBlockResponse;
 import java.io.IOException;
@@ -140,6 +142,47 @@ class BlockDataProtocolTest {
   }
 
   @Test
+  void aReportOfDamageCostsAReplicaOnlyWhenTheNodeFindsTheDamageItself(TestSeed seed)
+      throws IOException {
+    byte[] content = SeededContent.bytes(seed.value(), 3 * CHUNK + 99);
+    try (CairnClient client = cluster.newClient()) {
+      client.write("/reported", content);
+    }
+    MiniCluster.BlockLocation block = cluster.blocksOf("/reported").get(0);
+    assertThat(block.replicas()).containsExactlyInAnyOrder("n1", "n2", "n3");
+
+    // A reader that saw damage the replica does not have (bytes hit on the way) costs a check.
+    ReadBlockResponse sound = verify(cluster.node("n1").address(), block.blockId());
+    assertThat(sound.getStatus().getCode()).isEqualTo(ErrorCode.OK);
+    assertThat(cluster.blockIdsOnDisk("n1")).contains(block.blockId());
+    assertThat(quarantined("n1")).isEmpty();
+
+    // A replica really damaged is found so and moved aside.
+    cluster.corruptReplica("n2", block.blockId(), 8);
+    ReadBlockResponse damaged = verify(cluster.node("n2").address(), block.blockId());
+    assertThat(damaged.getStatus().getCode()).isEqualTo(ErrorCode.CORRUPT);
+    assertThat(quarantined("n2")).hasSize(1);
+
+    // A reader of a damaged replica refuses its bytes and reports it, and the node acts on that.
+    cluster.corruptReplica("n3", block.blockId(), 8);
+    byte[] buf = new byte[CHUNK];
+    try (BlockReadStream in = BlockReadStream.open(cluster.node("n3").address(),
+        block.blockId(), 0, TIMEOUT_MS)) {
+      assertThatThrownBy(() -> {
+        while (in.next(buf) > 0) {
+          // reading to the damaged chunk
+        }
+      }).isInstanceOfSatisfying(BlockReadStream.ReplicaException.class,
+          e -> assertThat(e.corrupt).isTrue());
+    }
+    await("the replica on n3 quarantined after the reader's report")
+        .atMost(Duration.ofSeconds(30)).until(() -> quarantined("n3").size() == 1);
+    try (CairnClient client = cluster.newClient()) {
+      assertThat(client.readAllBytes("/reported")).isEqualTo(content);
+    }
+  }
+
+  @Test
   void bytesThatAreNotTheProtocolGetTheConnectionClosedAndTheNodeServesOn(TestSeed seed)
       throws IOException {
     try (Socket socket = new Socket()) {
@@ -155,6 +198,25 @@ class BlockDataProtocolTest {
     try (CairnClient client = cluster.newClient()) {
       client.write("/after-garbage", content);
       assertThat(client.readAllBytes("/after-garbage")).isEqualTo(content);
+    }
+  }
+
+  private static ReadBlockResponse verify(String address, long blockId) throws IOException {
+    try (BlockWire.Connection c = BlockWire.Connection.open(address, BlockWire.VERIFY,
+        TIMEOUT_MS)) {
+      BlockWire.writeMessage(c.out, ReadBlockRequest.newBuilder().setBlockId(blockId).build());
+      c.out.flush();
+      return BlockWire.readMessage(c.in, ReadBlockResponse.parser());
+    }
+  }
+
+  private static java.util.List<Path> quarantined(String node) throws IOException {
+    Path corrupt = cluster.dataDir(node).resolve("corrupt");
+    if (!Files.exists(corrupt)) {
+      return java.util.List.of();
+    }
+    try (Stream<Path> files = Files.list(corrupt)) {
+      return files.toList();
     }
   }
 

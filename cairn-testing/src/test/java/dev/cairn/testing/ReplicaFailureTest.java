@@ -193,8 +193,9 @@ class ReplicaFailureTest {
         assertThat(pinned.readAllBytes("/rot")).as("read through %s", node.id()).isEqualTo(data);
       }
     }
-    // The damaged node itself never serves the bad bytes: it refuses, or (if the reads above
-    // already got the replica repaired) serves the good ones.
+    // Reading the damaged replica never yields the bad bytes: the reader refuses them (the node
+    // sends its files unchecked), or, if the reads above got the replica repaired already, gets
+    // the good ones.
     for (int i = 0; i < blocks.size(); i++) {
       long blockId = blocks.get(i).blockId();
       byte[] good = Arrays.copyOfRange(data, i * BLOCK, Math.min(data.length, (i + 1) * BLOCK));
@@ -202,7 +203,7 @@ class ReplicaFailureTest {
         assertThat(cluster.readReplica(victim, blockId))
             .as("block %d as served by %s", blockId, victim).isEqualTo(good);
       } catch (IOException refused) {
-        // Refusing is right: the node found the damage.
+        // Refusing is right: the damage was found.
         System.out.println("ReplicaFailureTest: " + victim + " refused block " + blockId + ": "
             + refused.getMessage());
       }

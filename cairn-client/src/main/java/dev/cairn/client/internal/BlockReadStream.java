@@ -8,8 +8,10 @@ import java.io.IOException;
 import java.util.zip.CRC32C;
 
 /**
- * One replica's copy of a block, read chunk by chunk over the block data protocol ({@link
- * BlockWire#READ}). Every chunk is checked against its CRC32C before it is handed out.
+ * One replica's copy of a block, read over the block data protocol ({@link BlockWire#READ}) and
+ * handed out chunk by chunk. Every chunk is checked against its CRC32C before it is handed out; a
+ * chunk that fails the check is reported to the node ({@link BlockWire#VERIFY}), which checks its
+ * replica and quarantines it if it is damaged.
  *
  * <p>Not thread-safe.
  */
@@ -24,13 +26,25 @@ public final class BlockReadStream implements Closeable {
     }
   }
 
+  // A node checks a whole block at disk speed; a minute covers the largest blocks on a busy disk.
+  private static final int VERIFY_TIMEOUT_MS = 60_000;
+
   private final BlockWire.Connection connection;
+  private final String clientAddress;
+  private final long blockId;
   private final CRC32C crc = new CRC32C();
+  // The span being read: its chunks' lengths and CRCs, and how many of them were handed out.
+  private final int[] lengths = new int[BlockWire.MAX_SPAN];
+  private final int[] crcs = new int[BlockWire.MAX_SPAN];
+  private int spanSize;
+  private int spanNext;
   private int lastCrc;
   private boolean ended;
 
-  private BlockReadStream(BlockWire.Connection connection) {
+  private BlockReadStream(BlockWire.Connection connection, String clientAddress, long blockId) {
     this.connection = connection;
+    this.clientAddress = clientAddress;
+    this.blockId = blockId;
   }
 
   /**
@@ -46,7 +60,7 @@ public final class BlockReadStream implements Closeable {
           ReadBlockRequest.newBuilder().setBlockId(blockId).setOffset(offset).build());
       c.out.flush();
       check(BlockWire.readMessage(c.in, ReadBlockResponse.parser()));
-      return new BlockReadStream(c);
+      return new BlockReadStream(c, clientAddress, blockId);
     } catch (IOException | RuntimeException e) {
       c.close();
       throw e;
@@ -61,22 +75,49 @@ public final class BlockReadStream implements Closeable {
     if (ended) {
       return 0;
     }
-    int length = BlockWire.readChunkLength(connection.in);
-    if (length == BlockWire.FAILED) {
-      check(BlockWire.readMessage(connection.in, ReadBlockResponse.parser()));
-      throw new IOException("replica failed without saying why");
+    if (spanNext == spanSize) {
+      int count = BlockWire.readSpanHeader(connection.in, lengths, crcs);
+      if (count == BlockWire.FAILED) {
+        check(BlockWire.readMessage(connection.in, ReadBlockResponse.parser()));
+        throw new IOException("replica failed without saying why");
+      }
+      if (count == BlockWire.END) {
+        ended = true;
+        return 0;
+      }
+      spanSize = count;
+      spanNext = 0;
     }
-    if (length == BlockWire.END) {
-      ended = true;
-      return 0;
-    }
-    lastCrc = BlockWire.readChunkData(connection.in, buffer, length);
+    int length = lengths[spanNext];
+    lastCrc = crcs[spanNext];
+    spanNext++;
+    connection.in.readFully(buffer, 0, length);
     crc.reset();
     crc.update(buffer, 0, length);
     if ((int) crc.getValue() != lastCrc) {
+      reportDamage(clientAddress, blockId);
       throw new ReplicaException("a chunk arrived damaged", true);
     }
     return length;
+  }
+
+  /**
+   * Asks the node at {@code clientAddress} to check its replica of {@code blockId}, in the
+   * background: the reader goes on to another replica meanwhile. The node, not the reader,
+   * decides whether the replica is damaged, so bytes damaged on the way cost a check, not a
+   * replica.
+   */
+  static void reportDamage(String clientAddress, long blockId) {
+    Thread.ofVirtual().name("cairn-report-damage").start(() -> {
+      try (BlockWire.Connection c = BlockWire.Connection.open(clientAddress, BlockWire.VERIFY,
+          VERIFY_TIMEOUT_MS)) {
+        BlockWire.writeMessage(c.out, ReadBlockRequest.newBuilder().setBlockId(blockId).build());
+        c.out.flush();
+        BlockWire.readMessage(c.in, ReadBlockResponse.parser());
+      } catch (IOException | RuntimeException e) {
+        // The node's scrubber finds the damage on its next pass anyway.
+      }
+    });
   }
 
   /** The CRC32C of the chunk {@link #next} returned last. */

@@ -32,17 +32,26 @@ import java.util.concurrent.TimeUnit;
  *       fails.
  *   <li>{@link #READ}: the client sends a {@code ReadBlockRequest}; the node answers with a
  *       {@code ReadBlockResponse} that carries only a status, then, if that is OK, the chunks
- *       from the offset asked for.
+ *       from the offset asked for, in spans: an int count of chunks (1..{@link #MAX_SPAN}), each
+ *       chunk's length and CRC32C (two ints), then the data of all of them back to back. The node
+ *       sends block files as they lie on disk (sendfile), so it is the reader that checks the
+ *       data against the CRCs, which are the ones stored when the block was written.
+ *   <li>{@link #VERIFY}: the client sends a {@code ReadBlockRequest} for a block whose data did
+ *       not match its CRC; the node checks its whole replica, quarantines it if it is damaged,
+ *       and answers one {@code ReadBlockResponse}: CORRUPT if so, OK if the replica is sound.
  * </ul>
  */
 public final class BlockWire {
   public static final int MAGIC = 0xCA1BDA7A;
   public static final byte WRITE = 1;
   public static final byte READ = 2;
+  public static final byte VERIFY = 3;
   public static final int END = 0;
   public static final int FAILED = -1;
   /** Bytes per checksummed chunk; must match the servers' block store. */
   public static final int CHUNK_SIZE = 64 * 1024;
+  /** Most chunks in one span of a read: 1 MiB of data per header and per sendfile. */
+  public static final int MAX_SPAN = 16;
   public static final int CONNECT_TIMEOUT_MS = 5_000;
 
   private static final int MAX_MESSAGE_BYTES = 1 << 20;
@@ -116,6 +125,27 @@ public final class BlockWire {
     return length;
   }
 
+  /**
+   * Reads the header of a read span: its chunk count, then each chunk's length and CRC into
+   * {@code lengths} and {@code crcs} (at least {@link #MAX_SPAN} long). Returns the count, or
+   * {@link #END} or {@link #FAILED}.
+   */
+  public static int readSpanHeader(DataInputStream in, int[] lengths, int[] crcs)
+      throws IOException {
+    int count = in.readInt();
+    if (count > MAX_SPAN || count < FAILED) {
+      throw new IOException("span of " + count + " chunks; spans are 1.." + MAX_SPAN);
+    }
+    for (int i = 0; i < count; i++) {
+      lengths[i] = in.readInt();
+      crcs[i] = in.readInt();
+      if (lengths[i] < 1 || lengths[i] > CHUNK_SIZE) {
+        throw new IOException("chunk of " + lengths[i] + " bytes; chunks are 1.." + CHUNK_SIZE);
+      }
+    }
+    return count;
+  }
+
   /** Reads the CRC32C and data of a chunk frame whose length was read; returns the CRC. */
   public static int readChunkData(DataInputStream in, byte[] into, int length) throws IOException {
     int crc = in.readInt();
@@ -135,7 +165,9 @@ public final class BlockWire {
     public Connection(Socket socket) throws IOException {
       this.socket = socket;
       socket.setTcpNoDelay(true);
-      this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), CHUNK_SIZE));
+      // A small input buffer: it holds the frame headers, while reads of chunk data, larger than
+      // it, go from the socket straight into the caller's array instead of through it.
+      this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 8192));
       this.out =
           new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), CHUNK_SIZE));
     }

@@ -13,8 +13,9 @@ import dev.cairn.server.storage.CorruptBlockException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.file.NoSuchFileException;
 import java.time.Clock;
 import java.util.Set;
@@ -42,7 +43,7 @@ public final class BlockDataServer implements Closeable {
   private final ReplicationSettings settings;
   private final Runnable corruptionFound;
   private final Clock clock;
-  private final ServerSocket listener;
+  private final ServerSocketChannel listener;
   private final Set<BlockWire.Connection> open = ConcurrentHashMap.newKeySet();
   private final Thread acceptor;
 
@@ -55,7 +56,7 @@ public final class BlockDataServer implements Closeable {
     this.settings = settings;
     this.corruptionFound = corruptionFound;
     this.clock = clock;
-    listener = new ServerSocket();
+    listener = ServerSocketChannel.open();
     try {
       listener.bind(address, 128);
     } catch (IOException e) {
@@ -70,12 +71,12 @@ public final class BlockDataServer implements Closeable {
   }
 
   private void accept() {
-    while (!listener.isClosed()) {
+    while (listener.isOpen()) {
       Socket socket;
       try {
-        socket = listener.accept();
+        socket = listener.accept().socket();
       } catch (IOException e) {
-        if (!listener.isClosed()) {
+        if (listener.isOpen()) {
           log.warn("block data port of {}: accept failed: {}", selfId, e.getMessage());
         }
         continue;
@@ -90,7 +91,7 @@ public final class BlockDataServer implements Closeable {
       socket.setSoTimeout(READ_TIMEOUT_MS);
       c = new BlockWire.Connection(socket);
       open.add(c);
-      if (listener.isClosed()) {
+      if (!listener.isOpen()) {
         return;
       }
       if (c.in.readInt() != BlockWire.MAGIC) {
@@ -101,6 +102,7 @@ public final class BlockDataServer implements Closeable {
         case BlockWire.WRITE ->
             new BlockWriteHandler(selfId, store, placement, settings, clock).serve(c);
         case BlockWire.READ -> read(c);
+        case BlockWire.VERIFY -> verify(c);
         default -> log.warn("block data port of {}: unknown operation {} from {}", selfId,
             operation, socket.getRemoteSocketAddress());
       }
@@ -127,50 +129,86 @@ public final class BlockDataServer implements Closeable {
     ReadBlockRequest request = BlockWire.readMessage(c.in, ReadBlockRequest.parser());
     long id = request.getBlockId();
     ScheduledFuture<?> deadline = c.deadline(READ_OPERATION_DEADLINE_MS);
-    boolean started = false;
     try (BlockReader reader = store.open(id)) {
       if (request.getOffset() < 0
           || request.getOffset() % BlockStore.CHUNK_SIZE != 0
           || request.getOffset() > reader.length()) {
-        answer(c, false, ErrorCode.INVALID_ARGUMENT,
+        answer(c, ErrorCode.INVALID_ARGUMENT,
             "offset " + request.getOffset() + " is not a chunk boundary inside the block");
         return;
       }
       BlockWire.writeMessage(c.out, ReadBlockResponse.newBuilder().setStatus(Statuses.OK).build());
-      started = true;
-      byte[] buf = new byte[BlockStore.CHUNK_SIZE];
+      // The data goes from the page cache to the socket (sendfile) unread and unchecked: the
+      // reader checks every chunk against the CRC sent with it, the one stored at write time,
+      // and reports a mismatch (VERIFY); the scrubber checks every replica in the background.
+      SocketChannel socket = c.socket.getChannel();
       int first = (int) (request.getOffset() / BlockStore.CHUNK_SIZE);
-      for (int i = first; i < reader.chunkCount(); i++) {
-        int n = reader.readChunk(i, buf);
-        BlockWire.writeChunk(c.out, buf, 0, n, reader.chunkCrc(i));
+      for (int span = first; span < reader.chunkCount(); span += BlockWire.MAX_SPAN) {
+        int count = Math.min(BlockWire.MAX_SPAN, reader.chunkCount() - span);
+        c.out.writeInt(count);
+        for (int i = span; i < span + count; i++) {
+          c.out.writeInt(reader.chunkLength(i));
+          c.out.writeInt(reader.chunkCrc(i));
+        }
+        c.out.flush();
+        reader.send(span, count, socket);
       }
       c.out.writeInt(BlockWire.END);
       c.out.flush();
     } catch (CorruptBlockException e) {
-      // Never serve bad bytes: move the replica aside so that the leader sees it missing and
-      // copies the block back from a good replica, and send the reader to another one.
-      corruptionFound.run();
-      try {
-        store.quarantine(id);
-      } catch (IOException q) {
-        log.error("cannot quarantine corrupt block {}", Long.toHexString(id), q);
-      }
-      answer(c, started, ErrorCode.CORRUPT,
-          "replica on " + selfId + " is corrupt: " + e.getMessage());
+      // Only the layout is checked on opening (the trailer and the CRC table).
+      quarantine(id, e);
+      answer(c, ErrorCode.CORRUPT, "replica on " + selfId + " is corrupt: " + e.getMessage());
     } catch (NoSuchFileException e) {
-      answer(c, started, ErrorCode.NOT_FOUND,
-          "node " + selfId + " has no block " + Long.toHexString(id));
+      answer(c, ErrorCode.NOT_FOUND, "node " + selfId + " has no block " + Long.toHexString(id));
     } finally {
       deadline.cancel(false);
     }
   }
 
-  /** Sends an error: as the status, or after a FAILED frame once chunks have started. */
-  private static void answer(BlockWire.Connection c, boolean started, ErrorCode code,
-      String message) throws IOException {
-    if (started) {
-      c.out.writeInt(BlockWire.FAILED);
+  /**
+   * Checks this node's replica of a block a reader found damaged: every chunk against its CRC.
+   * The reader's word alone is not enough to drop a replica, since bytes can be damaged on the
+   * way.
+   */
+  private void verify(BlockWire.Connection c) throws IOException {
+    long id = BlockWire.readMessage(c.in, ReadBlockRequest.parser()).getBlockId();
+    ScheduledFuture<?> deadline = c.deadline(READ_OPERATION_DEADLINE_MS);
+    try (BlockReader reader = store.open(id)) {
+      byte[] buf = new byte[BlockStore.CHUNK_SIZE];
+      for (int i = 0; i < reader.chunkCount(); i++) {
+        reader.readChunk(i, buf);
+      }
+      log.info("block {} on {} was reported damaged by a reader, and checked sound",
+          Long.toHexString(id), selfId);
+      answer(c, ErrorCode.OK, "replica on " + selfId + " is sound");
+    } catch (CorruptBlockException e) {
+      quarantine(id, e);
+      answer(c, ErrorCode.CORRUPT, "replica on " + selfId + " is corrupt: " + e.getMessage());
+    } catch (NoSuchFileException e) {
+      answer(c, ErrorCode.NOT_FOUND, "node " + selfId + " has no block " + Long.toHexString(id));
+    } finally {
+      deadline.cancel(false);
     }
+  }
+
+  /**
+   * Moves a corrupt replica aside, so that the leader sees it missing and copies the block back
+   * from a good replica.
+   */
+  private void quarantine(long id, CorruptBlockException e) {
+    corruptionFound.run();
+    log.warn("block data port of {}: quarantining a corrupt replica: {}", selfId, e.getMessage());
+    try {
+      store.quarantine(id);
+    } catch (IOException q) {
+      log.error("cannot quarantine corrupt block {}", Long.toHexString(id), q);
+    }
+  }
+
+  /** Sends a status that ends the operation. */
+  private static void answer(BlockWire.Connection c, ErrorCode code, String message)
+      throws IOException {
     BlockWire.writeMessage(c.out,
         ReadBlockResponse.newBuilder().setStatus(Statuses.of(code, message)).build());
     c.out.flush();

@@ -3,6 +3,7 @@ package dev.cairn.server.storage;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
 import java.util.List;
 
 /**
@@ -67,7 +68,7 @@ public interface BlockStore extends Closeable {
     void close();
   }
 
-  /** Reads a committed block chunk by chunk, verifying each. Not thread-safe. */
+  /** Reads a committed block chunk by chunk. Not thread-safe. */
   interface BlockReader extends Closeable {
     long length();
 
@@ -83,6 +84,18 @@ public interface BlockStore extends Closeable {
 
     /** The stored CRC32C of chunk {@code index}. */
     int chunkCrc(int index);
+
+    /**
+     * Sends chunks {@code first} to {@code first + count - 1} to {@code target} as they lie on
+     * disk, without reading them into memory (sendfile, on a socket), and so without checking
+     * them: the receiver checks each against its {@link #chunkCrc}. Returns the bytes sent.
+     */
+    long send(int first, int count, WritableByteChannel target) throws IOException;
+
+    /** The length of chunk {@code index}: {@link #CHUNK_SIZE}, less for the last one. */
+    default int chunkLength(int index) {
+      return (int) Math.min(CHUNK_SIZE, length() - (long) index * CHUNK_SIZE);
+    }
 
     @Override
     void close() throws IOException;

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -321,6 +322,7 @@ public final class FileBlockStore implements BlockStore {
   }
 
   private static final class FileReader implements BlockReader {
+    private static final int WAIT_PIECE = 4096;
     private final long blockId;
     private final FileChannel channel;
     private final long length;
@@ -370,6 +372,28 @@ public final class FileBlockStore implements BlockStore {
     @Override
     public int chunkCrc(int index) {
       return crcs[index];
+    }
+
+    @Override
+    public long send(int first, int count, WritableByteChannel target) throws IOException {
+      long start = (long) first * CHUNK_SIZE;
+      long end = Math.min(length, (long) (first + count) * CHUNK_SIZE);
+      for (long position = start; position < end; ) {
+        long n = channel.transferTo(position, end - position, target);
+        if (n == 0) {
+          // The socket is full. A virtual thread's socket is non-blocking underneath, and
+          // sendfile on it does not wait: send a little through the socket's own write, which
+          // waits for room, and go on with sendfile once there is some.
+          ByteBuffer piece = ByteBuffer.allocate((int) Math.min(WAIT_PIECE, end - position));
+          readFully(channel, piece, position);
+          piece.flip();
+          while (piece.hasRemaining()) {
+            n += target.write(piece);
+          }
+        }
+        position += n;
+      }
+      return end - start;
     }
 
     @Override
