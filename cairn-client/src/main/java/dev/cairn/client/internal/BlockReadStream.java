@@ -72,6 +72,15 @@ public final class BlockReadStream implements Closeable {
    * length, or 0 at the end of the block.
    */
   public int next(byte[] buffer) throws IOException {
+    return next(buffer, 0);
+  }
+
+  /**
+   * Reads the next chunk into {@code buffer} from {@code offset} (with room for {@link
+   * BlockWire#CHUNK_SIZE} bytes); its length, or 0 at the end of the block. If the chunk is
+   * damaged, that room may hold any bytes when this throws.
+   */
+  public int next(byte[] buffer, int offset) throws IOException {
     if (ended) {
       return 0;
     }
@@ -91,9 +100,9 @@ public final class BlockReadStream implements Closeable {
     int length = lengths[spanNext];
     lastCrc = crcs[spanNext];
     spanNext++;
-    connection.in.readFully(buffer, 0, length);
+    connection.in.readFully(buffer, offset, length);
     crc.reset();
-    crc.update(buffer, 0, length);
+    crc.update(buffer, offset, length);
     if ((int) crc.getValue() != lastCrc) {
       reportDamage(clientAddress, blockId);
       throw new ReplicaException("a chunk arrived damaged", true);

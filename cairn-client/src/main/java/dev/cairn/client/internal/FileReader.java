@@ -72,6 +72,10 @@ public final class FileReader extends CairnInputStream {
       return 0;
     }
     while (chunkPos >= chunk.size()) {
+      if (block != null && blockOffset < block.getLength() && len >= BlockWire.CHUNK_SIZE) {
+        // Room for a whole chunk: it goes from the socket straight into the caller's array.
+        return readBlockChunk(buf, off);
+      }
       if (!advance()) {
         return -1;
       }
@@ -85,7 +89,11 @@ public final class FileReader extends CairnInputStream {
   /** Loads the next piece of content into {@code chunk}; false at the end of the file. */
   private boolean advance() throws IOException {
     if (block != null && blockOffset < block.getLength()) {
-      chunk = nextBlockChunk();
+      if (buffer == null) {
+        buffer = new byte[BlockWire.CHUNK_SIZE];
+      }
+      // The buffer is filled again only after the caller has taken all of this chunk.
+      chunk = UnsafeByteOperations.unsafeWrap(buffer, 0, readBlockChunk(buffer, 0));
       chunkPos = 0;
       return true;
     }
@@ -121,7 +129,11 @@ public final class FileReader extends CairnInputStream {
     return 0;
   }
 
-  private ByteString nextBlockChunk() throws IOException {
+  /**
+   * Reads the block's next chunk into {@code into} from {@code offset} (with room for a whole
+   * chunk), from the current replica or, if that fails, the next ones; returns its length.
+   */
+  private int readBlockChunk(byte[] into, int offset) throws IOException {
     if (b().getReplicasCount() == 0) {
       throw new CairnException(ErrorCode.UNAVAILABLE, "block " + Long.toHexString(b().getId())
           + " of " + path + " has no replica left");
@@ -137,10 +149,7 @@ public final class FileReader extends CairnInputStream {
           }
           stream = BlockReadStream.open(address, b().getId(), blockOffset, READ_TIMEOUT_MS);
         }
-        if (buffer == null) {
-          buffer = new byte[BlockWire.CHUNK_SIZE];
-        }
-        int length = stream.next(buffer);
+        int length = stream.next(into, offset);
         if (length == 0) {
           throw new IOException("replica ended early at offset " + blockOffset);
         }
@@ -149,8 +158,7 @@ public final class FileReader extends CairnInputStream {
               "replica holds more than the block's " + b().getLength() + " bytes", true);
         }
         blockOffset += length;
-        // The buffer is filled again only after the caller has taken all of this chunk.
-        return UnsafeByteOperations.unsafeWrap(buffer, 0, length);
+        return length;
       } catch (IOException e) {
         if (e instanceof BlockReadStream.ReplicaException r && r.corrupt) {
           sawCorruption = true;
