@@ -100,6 +100,9 @@ public final class BlockReadStream implements Closeable {
     int length = lengths[spanNext];
     lastCrc = crcs[spanNext];
     spanNext++;
+    if (offset + length > buffer.length) {
+      throw new ReplicaException("replica holds more than the block's length", true);
+    }
     connection.in.readFully(buffer, offset, length);
     crc.reset();
     crc.update(buffer, offset, length);

@@ -68,6 +68,7 @@ public final class FileReader extends CairnInputStream {
 
   @Override
   public int read(byte[] buf, int off, int len) throws IOException {
+    java.util.Objects.checkFromIndexSize(off, len, buf.length);
     if (len == 0) {
       return 0;
     }
