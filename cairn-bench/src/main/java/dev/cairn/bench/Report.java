@@ -193,8 +193,8 @@ final class Report {
             : behind.isEmpty() ? "ahead in all " + compared.size() + " compared workloads"
             : "behind in: " + String.join("; ", behind)));
 
-    out.add(failures(ratioTarget("large_write_MBps", 2.5, "large-file write at least 2.5x HDFS",
-        "MB/s"), "large"));
+    out.add(failures(withContext(ratioTarget("large_write_MBps", 2.5,
+        "large-file write at least 2.5x HDFS", "MB/s"), diskBoundContext()), "large"));
     double ddBound = limits == null ? Double.NaN : limits.ddWriteMBps() / 3 / 2;
     Stat lw = cairn("large_write_MBps");
     out.add(failures(new Target("large-file write at least half of (dd sequential write / 3)",
@@ -278,6 +278,23 @@ final class Report {
 
   private static Target withContext(Target t, String context) {
     return new Target(t.goal(), t.met(), t.measured() + context);
+  }
+
+  /**
+   * Why the large write cannot go faster here: every replica is fsynced on the same disk, so the
+   * disk takes 3 times the file's bytes, against what dd writes with fdatasync.
+   */
+  private String diskBoundContext() {
+    Machine.Limits l = run.limits();
+    Stat lw = cairn("large_write_MBps");
+    if (l == null || lw.n() == 0) {
+      return "";
+    }
+    return String.format(Locale.ROOT, ". Cairn fsyncs all 3 replicas, all on this one disk: %.0f"
+        + " MB/s of file is %.0f MB/s written and synced, against %.0f MB/s for dd with"
+        + " fdatasync; 2.5x HDFS would need %.0f MB/s through the disk. HDFS's DataNodes do not"
+        + " fsync block files on close, so its write goes to the page cache", lw.median(),
+        3 * lw.median(), l.ddWriteMBps(), 3 * 2.5 * hdfs("large_write_MBps").median());
   }
 
   private String largeWriteContext() {

@@ -11,6 +11,7 @@ import dev.cairn.proto.ErrorCode;
 import dev.cairn.proto.ReadBlockRequest;
 import dev.cairn.proto.ReadBlockResponse;
 import dev.cairn.proto.WriteBlockHeader;
+import dev.cairn.server.NodeConfig;
 import dev.cairn.proto.WriteBlockResponse;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,7 +46,12 @@ class BlockDataProtocolTest {
 
   @BeforeAll
   static void startCluster() {
-    cluster = MiniCluster.builder().nodes(3).blockSize(4 * CHUNK).build().start();
+    // No scrubber: damage a test makes on disk is found only by the reads the test makes.
+    NodeConfig.Healing d = NodeConfig.Healing.DEFAULTS;
+    NodeConfig.Healing noScrubber = new NodeConfig.Healing(d.heartbeatInterval(),
+        d.suspectAfter(), d.deadAfter(), d.copyRateBytesPerSec(), 0);
+    cluster = MiniCluster.builder().nodes(3).blockSize(4 * CHUNK)
+        .configure(c -> c.withHealing(noScrubber)).build().start();
   }
 
   @AfterAll
