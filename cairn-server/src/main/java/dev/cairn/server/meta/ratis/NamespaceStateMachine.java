@@ -1,5 +1,6 @@
 package dev.cairn.server.meta.ratis;
 
+import com.google.protobuf.MessageLite;
 import dev.cairn.meta.Namespace;
 import dev.cairn.proto.ErrorCode;
 import dev.cairn.proto.MetaBatch;
@@ -41,7 +42,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Feeds committed Raft entries to the {@link Namespace}, answers queries from it, and snapshots it.
  * Entries and results are Cairn's own protobuf messages carried as bytes, so Ratis's shaded
- * protobuf never meets Cairn's.
+ * protobuf never meets Cairn's; within one process, queries and results pass as the messages
+ * themselves ({@link Local}).
  */
 final class NamespaceStateMachine extends BaseStateMachine {
   private static final Logger log = LoggerFactory.getLogger(NamespaceStateMachine.class);
@@ -166,15 +168,14 @@ final class NamespaceStateMachine extends BaseStateMachine {
     LogEntryProto entry = trx.getLogEntry();
     long index = entry.getIndex();
     MetaResult result;
-    byte[] reply;
     try {
       MetaCommand command =
           MetaCommand.parseFrom(entry.getStateMachineLogEntry().getLogData().newInput());
-      reply = command.hasBatch()
-          ? applyBatch(command.getBatch(), index).toByteArray()
-          : namespace.apply(command, namespaceIndex(index, 0)).toByteArray();
+      MessageLite reply = command.hasBatch()
+          ? applyBatch(command.getBatch(), index)
+          : namespace.apply(command, namespaceIndex(index, 0));
       updateLastAppliedTermIndex(entry.getTerm(), index);
-      return CompletableFuture.completedFuture(message(reply));
+      return CompletableFuture.completedFuture(new Local(reply));
     } catch (IOException e) {
       // Every entry was built by a node from a parsed request, so an unparsable one means a
       // damaged log or a version mismatch; applying nothing keeps all voters equal.
@@ -185,17 +186,49 @@ final class NamespaceStateMachine extends BaseStateMachine {
           .build();
     }
     updateLastAppliedTermIndex(entry.getTerm(), index);
-    return CompletableFuture.completedFuture(message(result.toByteArray()));
+    return CompletableFuture.completedFuture(new Local(result));
   }
 
   @Override
   public CompletableFuture<Message> query(Message request) {
     try {
-      MetaQuery q = MetaQuery.parseFrom(request.getContent().newInput());
-      MetaQueryResult result = namespace.query(q);
-      return CompletableFuture.completedFuture(message(result.toByteArray()));
+      MetaQuery q = request instanceof Local local && local.value() instanceof MetaQuery query
+          ? query
+          : MetaQuery.parseFrom(request.getContent().toByteArray());
+      return CompletableFuture.completedFuture(new Local(namespace.query(q)));
     } catch (IOException | RuntimeException e) {
       return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * A Cairn protobuf message handed to or answered by Ratis within this process: its bytes are
+   * made only if Ratis asks for them (to send it to another node, or to put it in the log). A
+   * query on the leader and the answers the leader's own callers wait for are never serialized
+   * and parsed back, and a follower never serializes the results of what it applies, which no
+   * one reads there.
+   */
+  static final class Local implements Message {
+    private final MessageLite value;
+    // Made at most once in practice; two threads that race make the same bytes.
+    private volatile ByteString bytes;
+
+    Local(MessageLite value) {
+      this.value = value;
+    }
+
+    MessageLite value() {
+      return value;
+    }
+
+    @Override
+    public ByteString getContent() {
+      ByteString content = bytes;
+      if (content == null) {
+        content = UnsafeByteOperations.unsafeWrap(value.toByteArray());
+        bytes = content;
+      }
+      return content;
     }
   }
 

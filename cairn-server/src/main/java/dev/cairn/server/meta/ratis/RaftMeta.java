@@ -321,7 +321,7 @@ public final class RaftMeta implements Closeable {
     if (batch.size() == 1) {
       Pending only = batch.get(0);
       Message message = NamespaceStateMachine.message(only.command().toByteArray());
-      onLeader(RaftClientRequest.writeRequestType(), message, MetaResult::parseFrom,
+      onLeader(RaftClientRequest.writeRequestType(), message, RESULT,
               () -> forward(only.command()))
           .whenComplete((result, error) -> {
             proposeNext();
@@ -333,7 +333,7 @@ public final class RaftMeta implements Closeable {
     dev.cairn.proto.MetaBatch.Builder commands = entry.getBatchBuilder();
     batch.forEach(p -> commands.addCommands(p.command()));
     Message message = NamespaceStateMachine.message(entry.build().toByteArray());
-    onLeader(RaftClientRequest.writeRequestType(), message, MetaBatchResult::parseFrom,
+    onLeader(RaftClientRequest.writeRequestType(), message, BATCH_RESULT,
             () -> CompletableFuture.completedFuture(null))
         .whenComplete((results, error) -> {
           proposeNext();
@@ -366,7 +366,7 @@ public final class RaftMeta implements Closeable {
   /** Sends a command to the leader through the Raft client. */
   private CompletableFuture<MetaResult> forward(MetaCommand command) {
     Message message = NamespaceStateMachine.message(command.toByteArray());
-    return call(c -> c.io().send(message), MetaResult::parseFrom);
+    return call(c -> c.io().send(message), RESULT);
   }
 
   /**
@@ -374,9 +374,9 @@ public final class RaftMeta implements Closeable {
    * round), on a follower through the leader.
    */
   public CompletableFuture<MetaQueryResult> query(MetaQuery query) {
-    Message message = NamespaceStateMachine.message(query.toByteArray());
-    return onLeader(RaftClientRequest.readRequestType(), message, MetaQueryResult::parseFrom,
-        () -> call(c -> c.io().sendReadOnly(message), MetaQueryResult::parseFrom));
+    Message message = new NamespaceStateMachine.Local(query);
+    return onLeader(RaftClientRequest.readRequestType(), message, QUERY_RESULT,
+        () -> call(c -> c.io().sendReadOnly(message), QUERY_RESULT));
   }
 
   /**
@@ -490,13 +490,31 @@ public final class RaftMeta implements Closeable {
     }
   }
 
-  private interface Parser<T> {
+  /**
+   * How a reply's content becomes a {@code T}: taken as it is when the reply came from this
+   * process's own Raft server (see {@link NamespaceStateMachine.Local}), parsed from its bytes
+   * when it came through the Raft client.
+   */
+  private record Parser<T>(Class<T> type, BytesParser<T> bytes) {}
+
+  private interface BytesParser<T> {
     T parse(byte[] bytes) throws IOException;
   }
 
+  private static final Parser<MetaResult> RESULT =
+      new Parser<>(MetaResult.class, MetaResult::parseFrom);
+  private static final Parser<MetaBatchResult> BATCH_RESULT =
+      new Parser<>(MetaBatchResult.class, MetaBatchResult::parseFrom);
+  private static final Parser<MetaQueryResult> QUERY_RESULT =
+      new Parser<>(MetaQueryResult.class, MetaQueryResult::parseFrom);
+
   private static <T> T parse(RaftClientReply reply, Parser<T> parser) {
+    if (reply.getMessage() instanceof NamespaceStateMachine.Local local
+        && parser.type().isInstance(local.value())) {
+      return parser.type().cast(local.value());
+    }
     try {
-      return parser.parse(reply.getMessage().getContent().toByteArray());
+      return parser.bytes().parse(reply.getMessage().getContent().toByteArray());
     } catch (IOException e) {
       throw new MetaUnavailableException("unreadable reply from the namespace", e);
     }
