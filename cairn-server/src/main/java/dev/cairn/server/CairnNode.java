@@ -314,7 +314,7 @@ public final class CairnNode implements Closeable {
       }
       try {
         data = new BlockDataServer(BlockWire.dataSocketAddress(config.listen()), config.id(),
-            store, placement, settings, scrubber::reportCorrupt, clock);
+            store, placement, settings, scrubber::quarantine, clock);
       } catch (IOException e) {
         server.shutdownNow();
         throw e;

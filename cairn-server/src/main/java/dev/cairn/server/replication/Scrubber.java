@@ -42,9 +42,21 @@ public final class Scrubber implements Runnable {
     return corruptFound.get();
   }
 
-  /** Counts a corrupt replica found by a read rather than by the scrubber. */
-  public void reportCorrupt() {
+  /**
+   * Moves a corrupt replica aside and counts it: it drops out of the node's block report, and the
+   * leader copies the block back from a good replica. Called by the scrubber itself and by the
+   * block data server, whose reads and checks find damage too.
+   *
+   * @param foundBy what found the damage, for the log
+   */
+  public void quarantine(long id, String foundBy, CorruptBlockException e) {
     corruptFound.incrementAndGet();
+    log.warn("{} on {} found a corrupt replica: {}", foundBy, selfId, e.getMessage());
+    try {
+      store.quarantine(id);
+    } catch (IOException q) {
+      log.error("cannot quarantine block {}", Long.toHexString(id), q);
+    }
   }
 
   public long passes() {
@@ -78,13 +90,7 @@ public final class Scrubber implements Runnable {
         scrubbedBytes.addAndGet(reader.readChunk(i, buf));
       }
     } catch (CorruptBlockException e) {
-      corruptFound.incrementAndGet();
-      log.warn("scrubber on {} found a corrupt replica: {}", selfId, e.getMessage());
-      try {
-        store.quarantine(id);
-      } catch (IOException q) {
-        log.error("cannot quarantine block {}", Long.toHexString(id), q);
-      }
+      quarantine(id, "the scrubber", e);
     } catch (NoSuchFileException e) {
       // Deleted since the listing: nothing to check.
     } catch (IOException e) {

@@ -41,7 +41,7 @@ public final class BlockDataServer implements Closeable {
   private final BlockStore store;
   private final Placement placement;
   private final ReplicationSettings settings;
-  private final Runnable corruptionFound;
+  private final Quarantine quarantine;
   private final Clock clock;
   private final ServerSocketChannel listener;
   private final Set<BlockWire.Connection> open = ConcurrentHashMap.newKeySet();
@@ -49,12 +49,12 @@ public final class BlockDataServer implements Closeable {
 
   /** Listens on {@code address} and starts accepting connections. */
   public BlockDataServer(InetSocketAddress address, String selfId, BlockStore store, Placement placement,
-      ReplicationSettings settings, Runnable corruptionFound, Clock clock) throws IOException {
+      ReplicationSettings settings, Quarantine quarantine, Clock clock) throws IOException {
     this.selfId = selfId;
     this.store = store;
     this.placement = placement;
     this.settings = settings;
-    this.corruptionFound = corruptionFound;
+    this.quarantine = quarantine;
     this.clock = clock;
     listener = ServerSocketChannel.open();
     try {
@@ -127,9 +127,7 @@ public final class BlockDataServer implements Closeable {
 
   private void read(BlockWire.Connection c) throws IOException {
     ReadBlockRequest request = BlockWire.readMessage(c.in, ReadBlockRequest.parser());
-    long id = request.getBlockId();
-    ScheduledFuture<?> deadline = c.deadline(READ_OPERATION_DEADLINE_MS);
-    try (BlockReader reader = store.open(id)) {
+    onReplica(c, request.getBlockId(), reader -> {
       if (request.getOffset() < 0
           || request.getOffset() % BlockStore.CHUNK_SIZE != 0
           || request.getOffset() > reader.length()) {
@@ -155,15 +153,7 @@ public final class BlockDataServer implements Closeable {
       }
       c.out.writeInt(BlockWire.END);
       c.out.flush();
-    } catch (CorruptBlockException e) {
-      // Only the layout is checked on opening (the trailer and the CRC table).
-      quarantine(id, e);
-      answer(c, ErrorCode.CORRUPT, "replica on " + selfId + " is corrupt: " + e.getMessage());
-    } catch (NoSuchFileException e) {
-      answer(c, ErrorCode.NOT_FOUND, "node " + selfId + " has no block " + Long.toHexString(id));
-    } finally {
-      deadline.cancel(false);
-    }
+    });
   }
 
   /**
@@ -173,8 +163,7 @@ public final class BlockDataServer implements Closeable {
    */
   private void verify(BlockWire.Connection c) throws IOException {
     long id = BlockWire.readMessage(c.in, ReadBlockRequest.parser()).getBlockId();
-    ScheduledFuture<?> deadline = c.deadline(READ_OPERATION_DEADLINE_MS);
-    try (BlockReader reader = store.open(id)) {
+    onReplica(c, id, reader -> {
       byte[] buf = new byte[BlockStore.CHUNK_SIZE];
       for (int i = 0; i < reader.chunkCount(); i++) {
         reader.readChunk(i, buf);
@@ -182,8 +171,25 @@ public final class BlockDataServer implements Closeable {
       log.info("block {} on {} was reported damaged by a reader, and checked sound",
           Long.toHexString(id), selfId);
       answer(c, ErrorCode.OK, "replica on " + selfId + " is sound");
+    });
+  }
+
+  private interface ReplicaWork {
+    void run(BlockReader reader) throws IOException;
+  }
+
+  /**
+   * Runs {@code work} on this node's replica of block {@code id}, within the operation deadline,
+   * and answers CORRUPT (quarantining the replica) or NOT_FOUND when it cannot. Opening a replica
+   * checks its layout (the trailer and the CRC table); only {@link BlockReader#readChunk} checks
+   * data.
+   */
+  private void onReplica(BlockWire.Connection c, long id, ReplicaWork work) throws IOException {
+    ScheduledFuture<?> deadline = c.deadline(READ_OPERATION_DEADLINE_MS);
+    try (BlockReader reader = store.open(id)) {
+      work.run(reader);
     } catch (CorruptBlockException e) {
-      quarantine(id, e);
+      quarantine.quarantine(id, "the block data port", e);
       answer(c, ErrorCode.CORRUPT, "replica on " + selfId + " is corrupt: " + e.getMessage());
     } catch (NoSuchFileException e) {
       answer(c, ErrorCode.NOT_FOUND, "node " + selfId + " has no block " + Long.toHexString(id));
@@ -192,18 +198,9 @@ public final class BlockDataServer implements Closeable {
     }
   }
 
-  /**
-   * Moves a corrupt replica aside, so that the leader sees it missing and copies the block back
-   * from a good replica.
-   */
-  private void quarantine(long id, CorruptBlockException e) {
-    corruptionFound.run();
-    log.warn("block data port of {}: quarantining a corrupt replica: {}", selfId, e.getMessage());
-    try {
-      store.quarantine(id);
-    } catch (IOException q) {
-      log.error("cannot quarantine corrupt block {}", Long.toHexString(id), q);
-    }
+  /** Where a corrupt replica goes: moved aside and counted (the node's scrubber does both). */
+  public interface Quarantine {
+    void quarantine(long blockId, String foundBy, CorruptBlockException e);
   }
 
   /** Sends a status that ends the operation. */
