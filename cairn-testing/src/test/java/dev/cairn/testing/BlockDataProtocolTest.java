@@ -8,11 +8,10 @@ import dev.cairn.client.CairnClient;
 import dev.cairn.client.internal.BlockReadStream;
 import dev.cairn.client.internal.BlockWire;
 import dev.cairn.proto.ErrorCode;
-import dev.cairn.proto.ReadBlockRequest;
 import dev.cairn.proto.ReadBlockResponse;
 import dev.cairn.proto.WriteBlockHeader;
-import dev.cairn.server.NodeConfig;
 import dev.cairn.proto.WriteBlockResponse;
+import dev.cairn.server.NodeConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -158,14 +157,16 @@ class BlockDataProtocolTest {
     assertThat(block.replicas()).containsExactlyInAnyOrder("n1", "n2", "n3");
 
     // A reader that saw damage the replica does not have (bytes hit on the way) costs a check.
-    ReadBlockResponse sound = verify(cluster.node("n1").address(), block.blockId());
+    ReadBlockResponse sound = BlockReadStream.verify(cluster.node("n1").address(),
+        block.blockId(), TIMEOUT_MS);
     assertThat(sound.getStatus().getCode()).isEqualTo(ErrorCode.OK);
     assertThat(cluster.blockIdsOnDisk("n1")).contains(block.blockId());
     assertThat(quarantined("n1")).isEmpty();
 
     // A replica really damaged is found so and moved aside.
     cluster.corruptReplica("n2", block.blockId(), 8);
-    ReadBlockResponse damaged = verify(cluster.node("n2").address(), block.blockId());
+    ReadBlockResponse damaged = BlockReadStream.verify(cluster.node("n2").address(),
+        block.blockId(), TIMEOUT_MS);
     assertThat(damaged.getStatus().getCode()).isEqualTo(ErrorCode.CORRUPT);
     assertThat(quarantined("n2")).hasSize(1);
 
@@ -204,15 +205,6 @@ class BlockDataProtocolTest {
     try (CairnClient client = cluster.newClient()) {
       client.write("/after-garbage", content);
       assertThat(client.readAllBytes("/after-garbage")).isEqualTo(content);
-    }
-  }
-
-  private static ReadBlockResponse verify(String address, long blockId) throws IOException {
-    try (BlockWire.Connection c = BlockWire.Connection.open(address, BlockWire.VERIFY,
-        TIMEOUT_MS)) {
-      BlockWire.writeMessage(c.out, ReadBlockRequest.newBuilder().setBlockId(blockId).build());
-      c.out.flush();
-      return BlockWire.readMessage(c.in, ReadBlockResponse.parser());
     }
   }
 

@@ -121,15 +121,27 @@ public final class BlockReadStream implements Closeable {
    */
   static void reportDamage(String clientAddress, long blockId) {
     Thread.ofVirtual().name("cairn-report-damage").start(() -> {
-      try (BlockWire.Connection c = BlockWire.Connection.open(clientAddress, BlockWire.VERIFY,
-          VERIFY_TIMEOUT_MS)) {
-        BlockWire.writeMessage(c.out, ReadBlockRequest.newBuilder().setBlockId(blockId).build());
-        c.out.flush();
-        BlockWire.readMessage(c.in, ReadBlockResponse.parser());
+      try {
+        verify(clientAddress, blockId, VERIFY_TIMEOUT_MS);
       } catch (IOException | RuntimeException e) {
         // The node's scrubber finds the damage on its next pass anyway.
       }
     });
+  }
+
+  /**
+   * Asks the node at {@code clientAddress} to check its replica of {@code blockId} ({@link
+   * BlockWire#VERIFY}) and waits for its answer: CORRUPT if it found the replica damaged (and
+   * quarantined it), OK if the replica is sound.
+   */
+  public static ReadBlockResponse verify(String clientAddress, long blockId, int timeoutMs)
+      throws IOException {
+    try (BlockWire.Connection c =
+        BlockWire.Connection.open(clientAddress, BlockWire.VERIFY, timeoutMs)) {
+      BlockWire.writeMessage(c.out, ReadBlockRequest.newBuilder().setBlockId(blockId).build());
+      c.out.flush();
+      return BlockWire.readMessage(c.in, ReadBlockResponse.parser());
+    }
   }
 
   /** The CRC32C of the chunk {@link #next} returned last. */

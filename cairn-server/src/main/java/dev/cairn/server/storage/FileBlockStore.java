@@ -398,10 +398,9 @@ public final class FileBlockStore implements BlockStore {
 
     @Override
     public int readChunk(int index, byte[] buffer) throws IOException {
-      long start = (long) index * CHUNK_SIZE;
-      int len = (int) Math.min(CHUNK_SIZE, length - start);
+      int len = chunkLength(index);
       ByteBuffer buf = ByteBuffer.wrap(buffer, 0, len);
-      readFully(channel, buf, start);
+      readFully(channel, buf, (long) index * CHUNK_SIZE);
       crc.reset();
       crc.update(buffer, 0, len);
       if ((int) crc.getValue() != crcs[index]) {
