@@ -75,6 +75,16 @@ public final class Driver {
         int writtenWith = threads.contains(opThreads) ? opThreads : threads.get(0);
         w.smallOps(files, writtenWith, opThreads, statPasses, listings);
         w.cleanUp(threads);
+        // Before the stall workload, which kills a server and with it that process's count.
+        Path pids = dir.resolve(ServerProcess.PIDS_FILE);
+        Workloads.guarded("cpu", () -> {
+          CpuUse servers = CpuUse.servers(pids);
+          Results.result("cpu_servers_s", servers.seconds());
+          Results.result("cpu_servers_jit_s", servers.jitSeconds());
+          CpuUse self = CpuUse.of(List.of(ProcessHandle.current().pid()));
+          Results.result("cpu_client_s", self.seconds());
+          Results.result("cpu_client_jit_s", self.jitSeconds());
+        });
         Workloads.guarded("stall", () -> w.leaderLoss(sut, 2.0, 120.0));
       }
     } catch (Exception | Error e) {

@@ -44,7 +44,20 @@ record Metric(String key, String label, String unit, boolean higherIsBetter, dou
         "MiB", false, 1e6 / (1 << 20)));
     m.add(new Metric("heap_inline4k_bpf", "  Cairn, 4 KiB files (content inline)",
         "MiB", false, 1e6 / (1 << 20)));
+    m.add(new Metric("cpu_servers_s", "CPU used by the server JVMs, start to the last delete",
+        "s", false, 1));
+    m.add(new Metric("cpu_servers_jit_s", "  of which by their JIT compiler threads", "s", false,
+        1));
+    m.add(new Metric("cpu_client_s", "CPU used by the benchmark's client JVM, same span", "s",
+        false, 1));
+    m.add(new Metric("cpu_client_jit_s", "  of which by its JIT compiler threads", "s", false,
+        1));
     return m;
+  }
+
+  /** True for the rows that account for the run rather than measure a workload. */
+  boolean accounting() {
+    return key.startsWith("cpu_");
   }
 
   String format(double raw) {

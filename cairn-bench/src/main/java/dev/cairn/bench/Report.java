@@ -94,7 +94,7 @@ final class Report {
       String perRound = ratios.stream().map(r -> String.format(Locale.ROOT, "%.2f", r))
           .collect(Collectors.joining(" "));
       String ahead = "-";
-      if (!ratios.isEmpty()) {
+      if (!ratios.isEmpty() && !m.accounting()) {
         double r = medianRatio(m.key());
         ahead = r == 1 ? "even" : (r > 1) == m.higherIsBetter() ? "Cairn" : "HDFS";
       }
@@ -176,8 +176,8 @@ final class Report {
     List<String> behind = new ArrayList<>();
     List<String> compared = new ArrayList<>();
     for (Metric m : Metric.all(plan)) {
-      if (m.label().startsWith("  ") || ratios(m.key()).isEmpty()) {
-        continue; // latency sub-rows and Cairn-only rows are details of a workload
+      if (m.label().startsWith("  ") || m.accounting() || ratios(m.key()).isEmpty()) {
+        continue; // latency sub-rows, Cairn-only rows and CPU accounting are not workloads
       }
       compared.add(m.key());
       double r = medianRatio(m.key());
@@ -191,7 +191,7 @@ final class Report {
         compared.isEmpty() ? null : behind.isEmpty(),
         compared.isEmpty() ? "no workload was measured on both sides"
             : behind.isEmpty() ? "ahead in all " + compared.size() + " compared workloads"
-            : "behind in: " + String.join("; ", behind)));
+            : "behind in: " + String.join("; ", behind) + cpuContext()));
 
     out.add(failures(withContext(ratioTarget("large_write_MBps", 2.5,
         "large-file write at least 2.5x HDFS", "MB/s"), diskBoundContext()), "large"));
@@ -305,6 +305,31 @@ final class Report {
     return String.format(Locale.ROOT, "; loopback TCP carries %.0f MB/s on one connection, and"
         + " every byte crosses it 3 times (client to node, node to 2 other replicas)",
         l.loopbackMBps());
+  }
+
+  /**
+   * Where the servers' CPU went: on a machine with few cores the namespace workloads are
+   * CPU-bound, and each of Cairn's node JVMs compiles the hot paths that HDFS's one JVM compiles
+   * once.
+   */
+  private String cpuContext() {
+    Stat servers = cairn("cpu_servers_s");
+    if (servers.n() == 0 || Double.isNaN(cairn("cpu_servers_jit_s").median())) {
+      return "";
+    }
+    return String.format(Locale.ROOT, ". Where the CPU went, from start to the last delete"
+        + " (medians, on %d cores): Cairn's 3 node JVMs %s, its client JVM %s; HDFS's one JVM"
+        + " for all 4 servers %s, its client JVM %s", run.facts().cores(),
+        cpuUse("cairn", "servers"), cpuUse("cairn", "client"), cpuUse("hdfs", "servers"),
+        cpuUse("hdfs", "client"));
+  }
+
+  private String cpuUse(String side, String who) {
+    Stat all = side.equals("cairn") ? cairn("cpu_" + who + "_s") : hdfs("cpu_" + who + "_s");
+    Stat jit = side.equals("cairn") ? cairn("cpu_" + who + "_jit_s")
+        : hdfs("cpu_" + who + "_jit_s");
+    return String.format(Locale.ROOT, "%.0f s, %.0f s (%.0f%%) of it compiling", all.median(),
+        jit.median(), 100 * jit.median() / all.median());
   }
 
   private String smallWriteContext(int threads) {
@@ -425,6 +450,12 @@ final class Report {
         + " with " + plan.opThreads() + " threads are then read whole, stat'ed (" + plan.statPasses()
         + " passes), listed (" + plan.listings() + " listings of the directory, mean ms),"
         + " renamed and deleted, with " + plan.opThreads() + " threads (listing with 1).");
+    m.add("- **CPU.** After the deletes, before the leader is killed: the CPU time every server"
+        + " process of the round, and the round's client JVM, have used since they started"
+        + " (Java's `ProcessHandle`), and the part of it spent by the JVMs' JIT compiler threads"
+        + " (`C1`/`C2 CompilerThread`, from `/proc/PID/task`). Cairn runs 3 node JVMs, each"
+        + " compiling its own hot paths; HDFS runs its 4 servers in one JVM. Not a workload:"
+        + " these rows say where the time went, and count in no ratio target.");
     m.add("- **Ready.** From launching the server processes (JVM start included) until a 4 KiB"
         + " write succeeds, polled every 20 ms with a fail-fast client. Both start from empty"
         + " directories (HDFS formats its NameNode). Every server JVM of both sides maps a"
