@@ -22,7 +22,7 @@ import java.util.Objects;
  * @param replication replicas wanted per block; 0 means min(3, number of peers)
  * @param minReplicas a block write succeeds once this many replicas have it (default 2, at most
  *     the replication)
- * @param electionTimeout Raft's minimum election timeout; the maximum is twice this
+ * @param electionTimeout Raft's minimum election timeout; the maximum is a third more
  * @param orphanGrace how old a block that no file references (and that was never freed by a
  *     delete, which is handled at once) must be before it is deleted; it covers blocks written
  *     for a file whose commit has not happened yet, so it must exceed the longest file upload
