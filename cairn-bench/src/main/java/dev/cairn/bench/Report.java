@@ -320,14 +320,14 @@ final class Report {
     return String.format(Locale.ROOT, ". Where the CPU went, from start to the last delete"
         + " (medians, on %d cores): Cairn's 3 node JVMs %s, its client JVM %s; HDFS's one JVM"
         + " for all 4 servers %s, its client JVM %s", run.facts().cores(),
-        cpuUse("cairn", "servers"), cpuUse("cairn", "client"), cpuUse("hdfs", "servers"),
-        cpuUse("hdfs", "client"));
+        cpuUse(this::cairn, "servers"), cpuUse(this::cairn, "client"),
+        cpuUse(this::hdfs, "servers"), cpuUse(this::hdfs, "client"));
   }
 
-  private String cpuUse(String side, String who) {
-    Stat all = side.equals("cairn") ? cairn("cpu_" + who + "_s") : hdfs("cpu_" + who + "_s");
-    Stat jit = side.equals("cairn") ? cairn("cpu_" + who + "_jit_s")
-        : hdfs("cpu_" + who + "_jit_s");
+  /** "T s, J s (P%) of it compiling" for one side's servers or client. */
+  private static String cpuUse(java.util.function.Function<String, Stat> side, String who) {
+    Stat all = side.apply("cpu_" + who + "_s");
+    Stat jit = side.apply("cpu_" + who + "_jit_s");
     return String.format(Locale.ROOT, "%.0f s, %.0f s (%.0f%%) of it compiling", all.median(),
         jit.median(), 100 * jit.median() / all.median());
   }
