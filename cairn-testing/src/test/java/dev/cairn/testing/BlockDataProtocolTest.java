@@ -208,6 +208,34 @@ class BlockDataProtocolTest {
     }
   }
 
+  @Test
+  void readConnectionsAskForABigReceiveBufferOnlyWhereTheKernelAllowsIt() throws IOException {
+    int big = BlockWire.READ_BUFFER_BYTES;
+    assertThat(BlockWire.readReceiveBuffer(2L * big)).isEqualTo(big);
+    assertThat(BlockWire.readReceiveBuffer(big)).isEqualTo(big);
+    assertThat(BlockWire.readReceiveBuffer(212_992)).as("Linux's usual ceiling").isZero();
+    assertThat(BlockWire.readReceiveBuffer(-1)).as("no ceiling known").isZero();
+
+    long rmemMax = BlockWire.rmemMax();
+    Path ceiling = Path.of("/proc/sys/net/core/rmem_max");
+    if (Files.exists(ceiling)) {
+      assertThat(rmemMax).isEqualTo(Long.parseLong(Files.readAllLines(ceiling).get(0).trim()));
+    }
+    String address = cluster.node(1).address();
+    try (BlockWire.Connection read =
+            BlockWire.Connection.open(address, BlockWire.READ, TIMEOUT_MS);
+        BlockWire.Connection write =
+            BlockWire.Connection.open(address, BlockWire.WRITE, TIMEOUT_MS)) {
+      int readBuffer = read.socket.getReceiveBufferSize();
+      int writeBuffer = write.socket.getReceiveBufferSize();
+      if (rmemMax >= big) {
+        assertThat(readBuffer).isGreaterThanOrEqualTo(big).isGreaterThan(writeBuffer);
+      } else {
+        assertThat(readBuffer).as("left to the kernel, as for a write").isEqualTo(writeBuffer);
+      }
+    }
+  }
+
   private static java.util.List<Path> quarantined(String node) throws IOException {
     Path corrupt = cluster.dataDir(node).resolve("corrupt");
     if (!Files.exists(corrupt)) {

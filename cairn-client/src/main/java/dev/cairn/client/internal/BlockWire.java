@@ -4,12 +4,15 @@ import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
+import java.io.BufferedReader;
 import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -53,6 +56,9 @@ public final class BlockWire {
   /** Most chunks in one span of a read: 1 MiB of data per header and per sendfile. */
   public static final int MAX_SPAN = 16;
   public static final int CONNECT_TIMEOUT_MS = 5_000;
+  /** The receive buffer a read connection asks for, where the kernel allows it. */
+  public static final int READ_BUFFER_BYTES = 4 << 20;
+  private static final int READ_RECEIVE_BUFFER = readReceiveBuffer(rmemMax());
 
   private static final int MAX_MESSAGE_BYTES = 1 << 20;
   // Sockets have no write timeout: a write to a peer that stopped reading blocks until the
@@ -70,6 +76,28 @@ public final class BlockWire {
   }
 
   private BlockWire() {}
+
+  /**
+   * The receive buffer to ask for on a read connection, given the kernel's ceiling ({@code
+   * net.core.rmem_max}, or -1 if unknown): {@link #READ_BUFFER_BYTES} if it fits, else 0 to leave
+   * the size to the kernel. Reading a 1 GiB file from 3 local nodes, with clients taking turns,
+   * the first read of a fresh client ran at 1.25-2.2 GB/s with 4 MiB against 1.0-1.5 GB/s with
+   * the kernel's auto-tuned buffer, and later reads at 1.7-2.9 against 1.4-2.0. A size the kernel
+   * cuts down could do worse than none: asking for any size turns auto-tuning off for the socket.
+   */
+  public static int readReceiveBuffer(long rmemMax) {
+    return rmemMax >= READ_BUFFER_BYTES ? READ_BUFFER_BYTES : 0;
+  }
+
+  /** Linux's net.core.rmem_max, or -1 where it cannot be read (other systems). */
+  public static long rmemMax() {
+    // Line by line: Files.readString was seen to return only the first byte of a /proc file.
+    try (BufferedReader in = Files.newBufferedReader(Path.of("/proc/sys/net/core/rmem_max"))) {
+      return Long.parseLong(in.readLine().trim());
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
 
   /** The data address that goes with a node's client address: the same host, port + 2. */
   public static String dataAddress(String clientAddress) {
@@ -177,6 +205,10 @@ public final class BlockWire {
         throws IOException {
       Socket socket = new Socket();
       try {
+        if (operation == READ && READ_RECEIVE_BUFFER > 0) {
+          // Before connecting: the window scale is agreed in the handshake.
+          socket.setReceiveBufferSize(READ_RECEIVE_BUFFER);
+        }
         socket.connect(dataSocketAddress(clientAddress), CONNECT_TIMEOUT_MS);
         socket.setSoTimeout(readTimeoutMs);
         Connection c = new Connection(socket);
