@@ -25,8 +25,12 @@ final class Machine {
   private static final Pattern DD_RESULT =
       Pattern.compile("(\\d+) bytes .*copied, ([0-9.]+(?:e[-+]?\\d+)?) s");
 
+  /**
+   * What the benchmark runs on. {@code sockets} gives the kernel's TCP receive buffer limits,
+   * which shape large reads: Cairn's read connections ask for 4 MiB only where rmem_max allows it.
+   */
   record Facts(String cpu, int cores, long memoryBytes, String kernel, String java,
-      List<String> disk) {}
+      List<String> disk, String sockets) {}
 
   record Limits(double ddWriteMBps, String ddCommand, double syncWritesPerSecond,
       String syncCommand, double loopbackMBps, double loopbackSeconds) {}
@@ -71,7 +75,7 @@ final class Machine {
     return new Facts(cpu, Runtime.getRuntime().availableProcessors(), memory,
         run(List.of("uname", "-sr"), 30).strip(),
         System.getProperty("java.vm.vendor") + " " + System.getProperty("java.runtime.version"),
-        disk);
+        disk, sockets());
   }
 
   static Limits limits(Path dir, int ddMib, int syncWrites) throws IOException,
@@ -156,9 +160,17 @@ final class Machine {
     }
   }
 
+  private static String sockets() {
+    String rmemMax = readQuietly(Path.of("/proc/sys/net/core/rmem_max"));
+    String tcpRmem = readQuietly(Path.of("/proc/sys/net/ipv4/tcp_rmem")).replaceAll("\\s+", " ");
+    return rmemMax.isEmpty() ? "unknown"
+        : "net.core.rmem_max " + rmemMax + ", net.ipv4.tcp_rmem " + tcpRmem;
+  }
+
   private static String readQuietly(Path file) {
     try {
-      return Files.readString(file).strip();
+      // Line by line: Files.readString was seen to return only the first byte of a /proc file.
+      return String.join(" ", Files.readAllLines(file)).strip();
     } catch (IOException | RuntimeException e) {
       return "";
     }

@@ -366,6 +366,7 @@ final class Report {
     sb.append("- disk (where all data of the run lived):\n\n```\n");
     f.disk().forEach(line -> sb.append(line).append('\n'));
     sb.append("```\n\n");
+    sb.append("- TCP receive buffers (bytes): ").append(f.sockets()).append('\n');
     sb.append("- JVM of every process: ").append(run.jvm()).append('\n');
     for (Map.Entry<String, List<String>> e : run.flags().entrySet()) {
       sb.append("- ").append(e.getKey()).append(": `").append(String.join(" ", e.getValue()))
