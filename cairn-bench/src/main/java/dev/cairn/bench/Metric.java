@@ -24,18 +24,24 @@ record Metric(String key, String label, String unit, boolean higherIsBetter, dou
       String th = t + " thread" + (t == 1 ? "" : "s");
       m.add(new Metric("small_write_t" + t + "_fps",
           files + " x 4 KiB files created+written+closed, " + th, "files/s", true, 1));
+      m.add(new Metric("small_write_t" + t + "_last_fps", "  the last fifth of them, " + th,
+          "files/s", true, 1));
       m.add(new Metric("small_write_t" + t + "_p50_ms", "  latency p50, " + th, "ms", false, 1));
       m.add(new Metric("small_write_t" + t + "_p99_ms", "  latency p99, " + th, "ms", false, 1));
     }
     String ot = plan.opThreads() + " threads";
     m.add(new Metric("small_read_fps", "the " + files + " files read, " + ot, "files/s", true, 1));
+    m.add(new Metric("small_read_last_fps", "  the last fifth of them", "files/s", true, 1));
     m.add(new Metric("small_read_p50_ms", "  read latency p50", "ms", false, 1));
     m.add(new Metric("small_read_p99_ms", "  read latency p99", "ms", false, 1));
     m.add(new Metric("stat_ops", "stat, " + ot, "ops/s", true, 1));
+    m.add(new Metric("stat_last_ops", "  the last fifth of the stats", "ops/s", true, 1));
     m.add(new Metric("stat_p50_ms", "  stat latency p50", "ms", false, 1));
     m.add(new Metric("list_ms", "listing of " + files + " entries, 1 thread", "ms", false, 1));
     m.add(new Metric("rename_ops", "rename, " + ot, "ops/s", true, 1));
+    m.add(new Metric("rename_last_ops", "  the last fifth of the renames", "ops/s", true, 1));
     m.add(new Metric("delete_ops", "delete, " + ot, "ops/s", true, 1));
+    m.add(new Metric("delete_last_ops", "  the last fifth of the deletes", "ops/s", true, 1));
     m.add(new Metric("ready_s", "start to a cluster ready for writes", "s", false, 1));
     m.add(new Metric("stall_s", "client stall when the leader is killed", "s", false, 1));
     m.add(new Metric("heap_empty_bpf", "namespace heap per 1M files (empty files)",

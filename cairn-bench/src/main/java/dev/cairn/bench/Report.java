@@ -450,7 +450,11 @@ final class Report {
         + " files/s over the wall time, and each call's latency (p50, p99). The files written"
         + " with " + plan.opThreads() + " threads are then read whole, stat'ed (" + plan.statPasses()
         + " passes), listed (" + plan.listings() + " listings of the directory, mean ms),"
-        + " renamed and deleted, with " + plan.opThreads() + " threads (listing with 1).");
+        + " renamed and deleted, with " + plan.opThreads() + " threads (listing with 1)."
+        + " \"The last fifth\" rows give the rate over the last fifth of a phase's calls (from the"
+        + " completion before them to the last one): a phase runs for seconds on JVMs that are"
+        + " still compiling their hot paths, and the gap between the two rates shows how much"
+        + " of it went into warming up. They count in no target.");
     m.add("- **CPU.** After the deletes, before the leader is killed: the CPU time every server"
         + " process of the round, and the round's client JVM, have used since they started"
         + " (Java's `ProcessHandle`), and the part of it spent by the JVMs' JIT compiler threads"

@@ -64,13 +64,15 @@ final class Workloads {
     Progress.say("creating %d files of 4 KiB with %d thread%s", files, threads,
         threads == 1 ? "" : "s");
     Latencies latencies = new Latencies(files);
-    double seconds = runOps(files, threads, i -> client.write(file(dir, i), small), latencies);
+    Timing run = runOps(files, threads, i -> client.write(file(dir, i), small), latencies);
     String key = "small_write_t" + threads;
-    Results.result(key + "_fps", files / seconds);
+    Results.result(key + "_fps", run.perSecond());
+    Results.result(key + "_last_fps", run.lastFifthPerSecond());
     Results.result(key + "_p50_ms", latencies.percentileMs(50));
     Results.result(key + "_p99_ms", latencies.percentileMs(99));
-    Progress.say("  %.0f files/s, p50 %.2f ms, p99 %.2f ms", files / seconds,
-        latencies.percentileMs(50), latencies.percentileMs(99));
+    Progress.say("  %.0f files/s (last fifth %.0f/s), p50 %.2f ms, p99 %.2f ms",
+        run.perSecond(), run.lastFifthPerSecond(), latencies.percentileMs(50),
+        latencies.percentileMs(99));
   }
 
   /**
@@ -85,26 +87,30 @@ final class Workloads {
       Progress.say("reading the %d files with %d thread%s", files, threads,
           threads == 1 ? "" : "s");
       Latencies latencies = new Latencies(files);
-      double seconds = runOps(files, threads, i -> {
+      Timing run = runOps(files, threads, i -> {
         long n = client.read(file(dir, i), buffer.get());
         if (n != SMALL_FILE_BYTES) {
           throw new IOException(file(dir, i) + ": read " + n + " bytes, wrote " + SMALL_FILE_BYTES);
         }
       }, latencies);
-      Results.result("small_read_fps", files / seconds);
+      Results.result("small_read_fps", run.perSecond());
+      Results.result("small_read_last_fps", run.lastFifthPerSecond());
       Results.result("small_read_p50_ms", latencies.percentileMs(50));
       Results.result("small_read_p99_ms", latencies.percentileMs(99));
-      Progress.say("  %.0f files/s, p50 %.2f ms", files / seconds, latencies.percentileMs(50));
+      Progress.say("  %.0f files/s (last fifth %.0f/s), p50 %.2f ms", run.perSecond(),
+          run.lastFifthPerSecond(), latencies.percentileMs(50));
     });
     guarded("stat", () -> {
       int ops = files * statPasses;
       Progress.say("stat of the files, %d times over, with %d thread%s", statPasses, threads,
           threads == 1 ? "" : "s");
       Latencies latencies = new Latencies(ops);
-      double seconds = runOps(ops, threads, i -> client.stat(file(dir, i % files)), latencies);
-      Results.result("stat_ops", ops / seconds);
+      Timing run = runOps(ops, threads, i -> client.stat(file(dir, i % files)), latencies);
+      Results.result("stat_ops", run.perSecond());
+      Results.result("stat_last_ops", run.lastFifthPerSecond());
       Results.result("stat_p50_ms", latencies.percentileMs(50));
-      Progress.say("  %.0f ops/s, p50 %.2f ms", ops / seconds, latencies.percentileMs(50));
+      Progress.say("  %.0f ops/s (last fifth %.0f/s), p50 %.2f ms", run.perSecond(),
+          run.lastFifthPerSecond(), latencies.percentileMs(50));
     });
     guarded("list", () -> {
       Progress.say("listing the directory of %d files, %d times", files, listings);
@@ -121,17 +127,19 @@ final class Workloads {
     });
     guarded("rename", () -> {
       Progress.say("renaming the files with %d threads", threads);
-      double seconds = runOps(files, threads,
+      Timing run = runOps(files, threads,
           i -> client.rename(file(dir, i), dir + "/renamed-" + i), null);
-      Results.result("rename_ops", files / seconds);
-      Progress.say("  %.0f ops/s", files / seconds);
+      Results.result("rename_ops", run.perSecond());
+      Results.result("rename_last_ops", run.lastFifthPerSecond());
+      Progress.say("  %.0f ops/s (last fifth %.0f/s)", run.perSecond(), run.lastFifthPerSecond());
     });
     guarded("delete", () -> {
       Progress.say("deleting the files with %d threads", threads);
-      double seconds = runOps(files, threads,
+      Timing run = runOps(files, threads,
           i -> client.delete(dir + "/renamed-" + i, false), null);
-      Results.result("delete_ops", files / seconds);
-      Progress.say("  %.0f ops/s", files / seconds);
+      Results.result("delete_ops", run.perSecond());
+      Results.result("delete_last_ops", run.lastFifthPerSecond());
+      Progress.say("  %.0f ops/s (last fifth %.0f/s)", run.perSecond(), run.lastFifthPerSecond());
     });
   }
 
@@ -261,8 +269,21 @@ final class Workloads {
    * Runs operations 0..count-1 on {@code threads} threads, each taking the next index; returns
    * the wall time in seconds. The first failure stops the run and is thrown.
    */
-  static double runOps(int count, int threads, Op op, Latencies latencies) throws Exception {
+  /**
+   * A timed run of operations: its whole wall time, and the rate over its last fifth (from the
+   * completion before that fifth to the last one). Set against the whole run's rate, the last
+   * fifth shows how much of the run went into warming up.
+   */
+  record Timing(int count, double seconds, double lastFifthPerSecond) {
+    double perSecond() {
+      return count / seconds;
+    }
+  }
+
+  static Timing runOps(int count, int threads, Op op, Latencies latencies) throws Exception {
     AtomicInteger next = new AtomicInteger();
+    AtomicInteger finished = new AtomicInteger();
+    long[] finishedAt = new long[count];
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       List<Future<?>> futures = new ArrayList<>();
@@ -273,8 +294,10 @@ final class Workloads {
           while ((i = next.getAndIncrement()) < count) {
             long begin = System.nanoTime();
             op.run(i);
+            long end = System.nanoTime();
+            finishedAt[finished.getAndIncrement()] = end;
             if (latencies != null) {
-              latencies.record(i, System.nanoTime() - begin);
+              latencies.record(i, end - begin);
             }
           }
           return null;
@@ -292,7 +315,10 @@ final class Workloads {
           throw new IOException(cause);
         }
       }
-      return seconds(start);
+      double seconds = seconds(start);
+      int fifth = Math.max(1, count / 5);
+      long from = count > fifth ? finishedAt[count - 1 - fifth] : start;
+      return new Timing(count, seconds, fifth / ((finishedAt[count - 1] - from) / 1e9));
     } finally {
       pool.shutdownNow();
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class ReportTest {
@@ -22,12 +23,13 @@ class ReportTest {
   void ratiosArePerRoundAndTargetsFollowThem() {
     Plan plan = Plan.quickRun();
     Report report = new Report(new Report.Run(plan, "./cairn bench --quick", "today",
-        new Machine.Facts("cpu", 2, 1L << 34, "Linux", "java", List.of("disk")),
+        new Machine.Facts("cpu", 2, 1L << 34, "Linux", "java", List.of("disk"),
+            "net.core.rmem_max 4194304"),
         new Machine.Limits(600, "dd", 1000, "dd", 2000, 3),
-        List.of(Map.of("stat_ops", 30_000.0, "ready_s", 3.0),
-            Map.of("stat_ops", 20_000.0, "ready_s", 4.0)),
-        List.of(Map.of("stat_ops", 10_000.0, "ready_s", 6.0),
-            Map.of("stat_ops", 10_000.0, "ready_s", 6.0)),
+        List.of(Map.of("stat_ops", 30_000.0, "stat_last_ops", 40_000.0, "ready_s", 3.0),
+            Map.of("stat_ops", 20_000.0, "stat_last_ops", 30_000.0, "ready_s", 4.0)),
+        List.of(Map.of("stat_ops", 10_000.0, "stat_last_ops", 12_000.0, "ready_s", 6.0),
+            Map.of("stat_ops", 10_000.0, "stat_last_ops", 12_000.0, "ready_s", 6.0)),
         List.of(), List.of(), "java", Map.of(), 1.0));
     assertThat(report.ratios("stat_ops")).containsExactly(3.0, 2.0);
     assertThat(report.medianRatio("stat_ops")).isEqualTo(2.5);
@@ -37,7 +39,21 @@ class ReportTest {
         .singleElement().satisfies(t -> assertThat(t.met()).isTrue());
     assertThat(report.targets()).filteredOn(t -> t.goal().startsWith("Cairn ahead"))
         .singleElement().satisfies(t -> assertThat(t.met()).isTrue());
-    assertThat(report.markdown()).contains("| stat, 8 threads | ops/s | 25,000 (20,000-30,000)");
+    assertThat(report.markdown()).contains("| stat, 8 threads | ops/s | 25,000 (20,000-30,000)")
+        .contains("| &nbsp;&nbsp;the last fifth of the stats | ops/s | 35,000 (30,000-40,000)")
+        .contains("- TCP receive buffers (bytes): net.core.rmem_max 4194304");
+  }
+
+  @Test
+  void aTimedRunCountsEveryCallAndRatesItsLastFifth() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    Workloads.Timing run = Workloads.runOps(50, 4, i -> calls.incrementAndGet(), null);
+    assertThat(calls).hasValue(50);
+    assertThat(run.count()).isEqualTo(50);
+    assertThat(run.perSecond()).isPositive().isFinite();
+    assertThat(run.lastFifthPerSecond()).isPositive().isFinite();
+    Workloads.Timing one = Workloads.runOps(1, 1, i -> calls.incrementAndGet(), null);
+    assertThat(one.lastFifthPerSecond()).isPositive().isFinite();
   }
 
   @Test
