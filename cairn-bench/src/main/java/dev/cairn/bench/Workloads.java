@@ -66,13 +66,11 @@ final class Workloads {
     Latencies latencies = new Latencies(files);
     Timing run = runOps(files, threads, i -> client.write(file(dir, i), small), latencies);
     String key = "small_write_t" + threads;
-    Results.result(key + "_fps", run.perSecond());
-    Results.result(key + "_last_fps", run.lastFifthPerSecond());
+    run.record(key + "_fps", key + "_last_fps");
     Results.result(key + "_p50_ms", latencies.percentileMs(50));
     Results.result(key + "_p99_ms", latencies.percentileMs(99));
-    Progress.say("  %.0f files/s (last fifth %.0f/s), p50 %.2f ms, p99 %.2f ms",
-        run.perSecond(), run.lastFifthPerSecond(), latencies.percentileMs(50),
-        latencies.percentileMs(99));
+    Progress.say("  %s, p50 %.2f ms, p99 %.2f ms", run.rates("files/s"),
+        latencies.percentileMs(50), latencies.percentileMs(99));
   }
 
   /**
@@ -93,12 +91,10 @@ final class Workloads {
           throw new IOException(file(dir, i) + ": read " + n + " bytes, wrote " + SMALL_FILE_BYTES);
         }
       }, latencies);
-      Results.result("small_read_fps", run.perSecond());
-      Results.result("small_read_last_fps", run.lastFifthPerSecond());
+      run.record("small_read_fps", "small_read_last_fps");
       Results.result("small_read_p50_ms", latencies.percentileMs(50));
       Results.result("small_read_p99_ms", latencies.percentileMs(99));
-      Progress.say("  %.0f files/s (last fifth %.0f/s), p50 %.2f ms", run.perSecond(),
-          run.lastFifthPerSecond(), latencies.percentileMs(50));
+      Progress.say("  %s, p50 %.2f ms", run.rates("files/s"), latencies.percentileMs(50));
     });
     guarded("stat", () -> {
       int ops = files * statPasses;
@@ -106,11 +102,9 @@ final class Workloads {
           threads == 1 ? "" : "s");
       Latencies latencies = new Latencies(ops);
       Timing run = runOps(ops, threads, i -> client.stat(file(dir, i % files)), latencies);
-      Results.result("stat_ops", run.perSecond());
-      Results.result("stat_last_ops", run.lastFifthPerSecond());
+      run.record("stat_ops", "stat_last_ops");
       Results.result("stat_p50_ms", latencies.percentileMs(50));
-      Progress.say("  %.0f ops/s (last fifth %.0f/s), p50 %.2f ms", run.perSecond(),
-          run.lastFifthPerSecond(), latencies.percentileMs(50));
+      Progress.say("  %s, p50 %.2f ms", run.rates("ops/s"), latencies.percentileMs(50));
     });
     guarded("list", () -> {
       Progress.say("listing the directory of %d files, %d times", files, listings);
@@ -129,17 +123,15 @@ final class Workloads {
       Progress.say("renaming the files with %d threads", threads);
       Timing run = runOps(files, threads,
           i -> client.rename(file(dir, i), dir + "/renamed-" + i), null);
-      Results.result("rename_ops", run.perSecond());
-      Results.result("rename_last_ops", run.lastFifthPerSecond());
-      Progress.say("  %.0f ops/s (last fifth %.0f/s)", run.perSecond(), run.lastFifthPerSecond());
+      run.record("rename_ops", "rename_last_ops");
+      Progress.say("  %s", run.rates("ops/s"));
     });
     guarded("delete", () -> {
       Progress.say("deleting the files with %d threads", threads);
       Timing run = runOps(files, threads,
           i -> client.delete(dir + "/renamed-" + i, false), null);
-      Results.result("delete_ops", run.perSecond());
-      Results.result("delete_last_ops", run.lastFifthPerSecond());
-      Progress.say("  %.0f ops/s (last fifth %.0f/s)", run.perSecond(), run.lastFifthPerSecond());
+      run.record("delete_ops", "delete_last_ops");
+      Progress.say("  %s", run.rates("ops/s"));
     });
   }
 
@@ -266,10 +258,6 @@ final class Workloads {
   }
 
   /**
-   * Runs operations 0..count-1 on {@code threads} threads, each taking the next index; returns
-   * the wall time in seconds. The first failure stops the run and is thrown.
-   */
-  /**
    * A timed run of operations: its whole wall time, and the rate over its last fifth (from the
    * completion before that fifth to the last one). Set against the whole run's rate, the last
    * fifth shows how much of the run went into warming up.
@@ -278,8 +266,24 @@ final class Workloads {
     double perSecond() {
       return count / seconds;
     }
+
+    /** Records both rates: the whole run's under {@code key}, the last fifth's under lastKey. */
+    void record(String key, String lastKey) {
+      Results.result(key, perSecond());
+      Results.result(lastKey, lastFifthPerSecond);
+    }
+
+    /** "N unit (last fifth M/s)", for the progress display. */
+    String rates(String unit) {
+      return String.format(Locale.ROOT, "%.0f %s (last fifth %.0f/s)", perSecond(), unit,
+          lastFifthPerSecond);
+    }
   }
 
+  /**
+   * Runs operations 0..count-1 on {@code threads} threads, each taking the next index, and times
+   * them. The first failure stops the run and is thrown.
+   */
   static Timing runOps(int count, int threads, Op op, Latencies latencies) throws Exception {
     AtomicInteger next = new AtomicInteger();
     AtomicInteger finished = new AtomicInteger();
