@@ -154,6 +154,14 @@ public final class BenchMain {
         say("  could not measure the physical limits: %s", e.getMessage());
       }
 
+      if (!options.jfr()) {
+        if (!"hdfs".equals(options.only())) {
+          trainIfNeeded("cairn", cairnCp, errors, notes);
+        }
+        if (!"cairn".equals(options.only())) {
+          trainIfNeeded("hdfs", hadoopCp, errors, notes);
+        }
+      }
       for (int r = 1; r <= plan.rounds(); r++) {
         Map<String, Double> c = new HashMap<>();
         Map<String, Double> h = new HashMap<>();
@@ -417,12 +425,50 @@ public final class BenchMain {
     return target.resolve("class-data");
   }
 
+  /**
+   * From JDK 25 a server JVM's class data is an AOT cache that also holds the profiles of the
+   * methods its first run ran (see {@link ServerProcess#classDataFlags}). A round whose servers
+   * lack it would write it, at a clean stop, and a round's leader is killed at its end: the
+   * profile would be missing or come from an idle restart. So, when a side's caches are missing
+   * or older than its jars, an unmeasured training round of the same workloads (no leader loss)
+   * writes them first, and every measured round of both sides starts with them.
+   */
+  private void trainIfNeeded(String system, String classPath, List<String> errors,
+      List<String> notes) throws IOException {
+    if (Runtime.version().feature() < 25) {
+      return;
+    }
+    List<Path> jars = new ArrayList<>();
+    for (String entry : classPath.split(File.pathSeparator)) {
+      if (entry.endsWith("*")) {
+        try (var listing = Files.list(Path.of(entry.substring(0, entry.length() - 1)))) {
+          listing.forEach(jars::add);
+        }
+      } else {
+        jars.add(Path.of(entry));
+      }
+    }
+    List<String> names = system.equals("cairn")
+        ? List.of("cairn-n1", "cairn-n2", "cairn-n3")
+        : List.of("hdfs-cluster");
+    boolean missing = false;
+    for (String name : names) {
+      missing |= !Files.exists(ServerProcess.classDataFile(classDataDir(), name, jars));
+    }
+    if (missing) {
+      say("%s: a training round (not measured) to write the servers' AOT caches", system);
+      runDriver(system, 0, classPath, null, new HashMap<>(), errors, notes);
+    }
+  }
+
   private void runDriver(String system, int round, String classPath, Path jfrDir,
       Map<String, Double> into, List<String> errors, List<String> notes) {
     List<String> args = new ArrayList<>(List.of("--system", system,
         "--dir", work.resolve("r" + round + "-" + system).toString(),
-        "--large-mib", Long.toString(plan.largeMib()),
-        "--files", Integer.toString(plan.files()),
+        // A training round need not be as long as a measured one: it runs every code path, and
+        // about as many calls as the quick plan makes, for the JIT's profiles.
+        "--large-mib", Long.toString(round == 0 ? Math.min(256, plan.largeMib()) : plan.largeMib()),
+        "--files", Integer.toString(round == 0 ? Math.min(2000, plan.files()) : plan.files()),
         "--threads", String.join(",", plan.threads().stream().map(String::valueOf).toList()),
         "--op-threads", Integer.toString(plan.opThreads()),
         "--stat-passes", Integer.toString(plan.statPasses()),
@@ -439,12 +485,16 @@ public final class BenchMain {
       args.add("--class-data");
       args.add(classDataDir().toString());
     }
-    runChild("round " + round + "/" + plan.rounds() + " " + system, clientFlags(), classPath,
+    if (round == 0) {
+      args.add("--train");
+    }
+    String label = round == 0 ? "training round" : "round " + round + "/" + plan.rounds();
+    runChild(label + " " + system, clientFlags(), classPath,
         Driver.class.getName(), args, work.resolve("r" + round + "-" + system + "-driver.log"),
         plan.quick() ? 1200 : 3600, into, errors, notes);
     // The servers' logs are kept; their data (gigabytes) is not.
     notes.addAll(serverLogFindings(work.resolve("r" + round + "-" + system),
-        "round " + round + " " + system));
+        label + " " + system));
     copyLogs(work.resolve("r" + round + "-" + system));
     deleteTree(work.resolve("r" + round + "-" + system));
   }

@@ -14,7 +14,9 @@ import java.util.List;
  *
  * <p>Arguments: {@code --system cairn|hdfs --dir DIR [--large-mib N] [--files N] [--threads
  * 1,8,32] [--op-threads 8] [--stat-passes N] [--listings N] [--server-flag FLAG]...
- * [--class-data DIR] [--jfr DIR]}.
+ * [--class-data DIR] [--jfr DIR] [--train]}. With {@code --train} it is a
+ * training round, run for the class data its servers write when they stop: no CPU accounting and
+ * no leader loss, so that every server stops cleanly.
  */
 public final class Driver {
   private Driver() {}
@@ -33,6 +35,7 @@ public final class Driver {
     List<String> serverFlags = new ArrayList<>();
     Path jfr = null;
     Path classData = null;
+    boolean train = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--system" -> system = args[++i];
@@ -46,6 +49,7 @@ public final class Driver {
         case "--server-flag" -> serverFlags.add(args[++i]);
         case "--jfr" -> jfr = Path.of(args[++i]);
         case "--class-data" -> classData = Path.of(args[++i]);
+        case "--train" -> train = true;
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -75,17 +79,19 @@ public final class Driver {
         int writtenWith = threads.contains(opThreads) ? opThreads : threads.get(0);
         w.smallOps(files, writtenWith, opThreads, statPasses, listings);
         w.cleanUp(threads);
-        // Before the stall workload, which kills a server and with it that process's count.
-        Path pids = dir.resolve(ServerProcess.PIDS_FILE);
-        Workloads.guarded("cpu", () -> {
-          CpuUse servers = CpuUse.servers(pids);
-          Results.result("cpu_servers_s", servers.seconds());
-          Results.result("cpu_servers_jit_s", servers.jitSeconds());
-          CpuUse self = CpuUse.of(List.of(ProcessHandle.current().pid()));
-          Results.result("cpu_client_s", self.seconds());
-          Results.result("cpu_client_jit_s", self.jitSeconds());
-        });
-        Workloads.guarded("stall", () -> w.leaderLoss(sut, 2.0, 120.0));
+        if (!train) {
+          // Before the stall workload, which kills a server and with it that process's count.
+          Path pids = dir.resolve(ServerProcess.PIDS_FILE);
+          Workloads.guarded("cpu", () -> {
+            CpuUse servers = CpuUse.servers(pids);
+            Results.result("cpu_servers_s", servers.seconds());
+            Results.result("cpu_servers_jit_s", servers.jitSeconds());
+            CpuUse self = CpuUse.of(List.of(ProcessHandle.current().pid()));
+            Results.result("cpu_client_s", self.seconds());
+            Results.result("cpu_client_jit_s", self.jitSeconds());
+          });
+          Workloads.guarded("stall", () -> w.leaderLoss(sut, 2.0, 120.0));
+        }
       }
     } catch (Exception | Error e) {
       Results.error("round", e);

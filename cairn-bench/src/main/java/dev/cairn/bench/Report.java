@@ -463,10 +463,9 @@ final class Report {
         + " these rows say where the time went, and count in no ratio target.");
     m.add("- **Ready.** From launching the server processes (JVM start included) until a 4 KiB"
         + " write succeeds, polled every 20 ms with a fail-fast client. Both start from empty"
-        + " directories (HDFS formats its NameNode). Every server JVM of both sides maps a"
-        + " class-data archive of its own (`-XX:+AutoCreateSharedArchive`, as `cairn local`"
-        + " starts nodes), written at exit by the first run after a build; a run with `--jfr`"
-        + " goes without.");
+        + " directories (HDFS formats its NameNode). Every server JVM of both sides starts"
+        + " from class data of its own, as `cairn local` starts nodes; a run with `--jfr` goes"
+        + " without. " + classDataSentence());
     m.add("- **Leader loss.** A client writes 4 KiB files one after another; 2 s in, the leader"
         + " is killed: for Cairn, the Raft leader's process gets SIGKILL (found through the"
         + " cluster status); HDFS without HA has no failover, so its NameNode is restarted in"
@@ -488,5 +487,21 @@ final class Report {
         plan.heapFiles()) + (plan.heapFiles() == 1_000_000 ? "" : ", scaled to 1 million")
         + "; the 4 KiB inline shape uses at most 200,000 files, scaled.");
     return m;
+  }
+
+  /** How the server JVMs got their class data, on the JDK of this run (that of every process). */
+  static String classDataSentence() {
+    if (Runtime.version().feature() >= 25) {
+      return "On this JDK that is an AOT cache (`-XX:AOTCacheOutput`, then `-XX:AOTCache`):"
+          + " the classes a JVM loaded and linked and the profiles of the methods it ran, written"
+          + " when it stopped. When a side's caches are missing or older than its jars, an"
+          + " unmeasured training round of the same workloads (at most 2,000 small files and"
+          + " 256 MiB, no leader loss) writes them before round 1, so every measured server JVM"
+          + " of both sides maps its classes and compiles its hot methods from the first call"
+          + " with profiles of the same workloads, as a server restarted after a run of its"
+          + " usual load would.";
+    }
+    return "On this JDK that is a class-data archive (`-XX:+AutoCreateSharedArchive`) of the"
+        + " classes it loaded, written at exit by the first run after a build.";
   }
 }

@@ -44,29 +44,49 @@ public final class ServerProcess {
   }
 
   /**
-   * The flags that give a server JVM a class-data archive of its own in {@code dir} (none when
-   * {@code dir} is null): its first run records the classes it loads, at exit; later runs map them
-   * instead of loading them from the jars. This is how {@code cairn local} starts nodes, and both
-   * systems get it alike. The JVM only writes a missing archive and ignores a stale one, so an
-   * archive older than a jar of this JVM's class path (a rebuild) is deleted first.
+   * The flags that give a server JVM class data of its own in {@code dir} (none when {@code dir}
+   * is null), as {@code cairn local} starts nodes; both systems get it alike. From JDK 25 it is an
+   * AOT cache: the first run records the classes it loads and links and the profiles of the methods
+   * it runs, and writes them at exit; later runs map the classes and compile their hot methods from
+   * those profiles from the start. Before JDK 25 (19 and newer) it is a dynamic class-data archive,
+   * classes only. The JVM only writes a missing file and ignores a stale one, so one older than a
+   * jar of this JVM's class path (a rebuild) is deleted first.
    */
   public static List<String> classDataFlags(Path dir, String name) throws IOException {
-    if (dir == null || Runtime.version().feature() < 19) {
+    int jdk = Runtime.version().feature();
+    if (dir == null || jdk < 19) {
       return List.of();
     }
-    Path archive = dir.resolve(name + ".jsa");
-    if (Files.exists(archive)) {
-      long written = Files.getLastModifiedTime(archive).toMillis();
-      for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-        Path p = Path.of(entry);
+    List<Path> classPath = new ArrayList<>();
+    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+      classPath.add(Path.of(entry));
+    }
+    Path file = classDataFile(dir, name, classPath);
+    if (jdk >= 25) {
+      return List.of(Files.exists(file) ? "-XX:AOTCache=" + file : "-XX:AOTCacheOutput=" + file,
+          "-Xlog:aot*=off", "-Xlog:cds*=off");
+    }
+    return List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + file,
+        "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+  }
+
+  /**
+   * The class-data file of the server JVM {@code name} in {@code dir}, deleted first if an entry
+   * of {@code classPath} is newer than it (the JVM would ignore it).
+   */
+  public static Path classDataFile(Path dir, String name, List<Path> classPath)
+      throws IOException {
+    Path file = dir.resolve(name + (Runtime.version().feature() >= 25 ? ".aot" : ".jsa"));
+    if (Files.exists(file)) {
+      long written = Files.getLastModifiedTime(file).toMillis();
+      for (Path p : classPath) {
         if (Files.exists(p) && Files.getLastModifiedTime(p).toMillis() > written) {
-          Files.delete(archive);
+          Files.delete(file);
           break;
         }
       }
     }
-    return List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + archive,
-        "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+    return file;
   }
 
   /** java, the flags, this JVM's class path, the main class and its arguments. */

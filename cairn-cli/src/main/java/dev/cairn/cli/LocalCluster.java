@@ -39,7 +39,8 @@ import java.util.stream.Stream;
  * DIR/nK/data        node nK's data directory
  * DIR/nK/server.log  its stdout and stderr
  * DIR/nK/pid         its process id while it runs
- * DIR/nK/classes.jsa its class-data archive (JDK 19+), which makes its later starts faster
+ * DIR/nK/classes.aot its AOT cache (JDK 25+; classes.jsa, a class-data archive, on JDK 19-24),
+ *                    which makes its later starts and its warm-up faster
  * DIR/classpath/     the copy of Cairn's jars the nodes run from
  * </pre>
  *
@@ -55,7 +56,9 @@ final class LocalCluster {
   static final int DEFAULT_NODES = 3;
   static final int MAX_NODES = 15;
   static final Duration START_TIMEOUT = Duration.ofSeconds(60);
-  static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
+  // A node's first stop after a build writes its AOT cache, which took 10-15 s with 3 nodes
+  // writing theirs at once on 2 cores; a node killed meanwhile only writes it on a later stop.
+  static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
   private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(5);
   private static final int LOG_TAIL_LINES = 20;
@@ -209,7 +212,7 @@ final class LocalCluster {
     return Main.OK;
   }
 
-  /** Stops every running node: SIGTERM, then SIGKILL for those still up after 15 s. */
+  /** Stops every running node: SIGTERM, then SIGKILL for those still up after 60 s. */
   int stop() throws IOException, InterruptedException {
     List<Node> nodes = nodes();
     if (nodes.isEmpty()) {
@@ -328,19 +331,7 @@ final class LocalCluster {
     setsid().ifPresent(command::add);
     command.add(javaBinary());
     command.addAll(childJvmFlags(ManagementFactory.getRuntimeMXBean().getInputArguments()));
-    if (Runtime.version().feature() >= 19) {
-      // Class data sharing: a node's first run records the classes it loads into an archive;
-      // later starts map it instead of parsing some 10,000 classes, which is most of a node's
-      // start time on a small machine. The JVM only writes a missing archive, and ignores one
-      // that no longer matches the jars (a rebuild): such a one is deleted here. One archive per
-      // node, so that no two JVMs write one file.
-      Path archive = nodeDir(node).resolve("classes.jsa");
-      deleteIfOlderThanAny(archive, classPath);
-      command.add("-XX:+AutoCreateSharedArchive");
-      command.add("-XX:SharedArchiveFile=" + archive);
-      command.add("-Xlog:cds=off");
-      command.add("-Xlog:cds+dynamic=off");
-    }
+    command.addAll(classDataFlags(nodeDir(node), classPath, Runtime.version().feature()));
     command.add("-cp");
     command.add(classPath);
     command.add(Main.class.getName());
@@ -349,6 +340,35 @@ final class LocalCluster {
         "--listen", node.address(),
         "--peers", peers));
     return command;
+  }
+
+  /**
+   * The flags that give a node a class-data file of its own in {@code nodeDir}, so that its later
+   * starts, and its warm-up, cost less. One file per node, so that no two JVMs write one file. A
+   * JVM writes a missing file and ignores one that no longer matches the jars (a rebuild): such a
+   * one is deleted here, and the next run writes it anew.
+   *
+   * <p>From JDK 25 it is an AOT cache ({@code classes.aot}): the node's first run records the
+   * classes it loads and links, and the profiles of the methods it runs, and writes them when it
+   * stops; later runs map the classes and start compiling their hot methods from those profiles,
+   * instead of interpreting them until they have gathered new ones. On 2 cores a fresh node took
+   * 30-40 s of renames to warm up; with the cache about 15 s. Before JDK 25 (19 and newer) it is a
+   * dynamic class-data archive ({@code classes.jsa}), which has the classes only.
+   */
+  static List<String> classDataFlags(Path nodeDir, String classPath, int jdkFeature) {
+    if (jdkFeature >= 25) {
+      Path cache = nodeDir.resolve("classes.aot");
+      deleteIfOlderThanAny(cache, classPath);
+      return List.of(Files.exists(cache) ? "-XX:AOTCache=" + cache : "-XX:AOTCacheOutput=" + cache,
+          "-Xlog:aot*=off", "-Xlog:cds*=off");
+    }
+    if (jdkFeature >= 19) {
+      Path archive = nodeDir.resolve("classes.jsa");
+      deleteIfOlderThanAny(archive, classPath);
+      return List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + archive,
+          "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+    }
+    return List.of();
   }
 
   /** Deletes {@code archive} if an entry of {@code classPath} changed after it was written. */

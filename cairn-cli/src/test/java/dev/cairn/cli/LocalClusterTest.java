@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayDeque;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -57,6 +58,28 @@ class LocalClusterTest {
         "--id", "n1", "--data", dir.resolve("n1").resolve("data").toString(),
         "--listen", "127.0.0.1:5000", "--peers", "n1=127.0.0.1:5000");
     assertThat(String.join(" ", command)).contains("java");
+  }
+
+  @Test
+  void classDataIsAnAotCacheFromJdk25WrittenOnceAndRenewedAfterARebuild() throws Exception {
+    Path node = Files.createDirectories(dir.resolve("n1"));
+    Path jar = Files.writeString(dir.resolve("a.jar"), "jar");
+    Path cache = node.resolve("classes.aot");
+    assertThat(LocalCluster.classDataFlags(node, jar.toString(), 25))
+        .contains("-XX:AOTCacheOutput=" + cache);
+    Files.writeString(cache, "cache");
+    Files.setLastModifiedTime(jar, FileTime.fromMillis(System.currentTimeMillis() - 60_000));
+    assertThat(LocalCluster.classDataFlags(node, jar.toString(), 25))
+        .contains("-XX:AOTCache=" + cache);
+    // A jar newer than the cache: the JVM would ignore it, so it is deleted and written anew.
+    Files.setLastModifiedTime(jar, FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+    assertThat(LocalCluster.classDataFlags(node, jar.toString(), 25))
+        .contains("-XX:AOTCacheOutput=" + cache);
+    assertThat(cache).doesNotExist();
+    assertThat(LocalCluster.classDataFlags(node, jar.toString(), 21))
+        .contains("-XX:+AutoCreateSharedArchive",
+            "-XX:SharedArchiveFile=" + node.resolve("classes.jsa"));
+    assertThat(LocalCluster.classDataFlags(node, jar.toString(), 17)).isEmpty();
   }
 
   @Test

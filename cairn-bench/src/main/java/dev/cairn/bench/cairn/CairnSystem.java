@@ -151,10 +151,11 @@ public final class CairnSystem implements SystemUnderTest {
 
   @Override
   public synchronized void close() {
-    // In parallel, so that three JVMs dump their recordings and exit at the same time.
+    // In parallel, so that three JVMs dump their recordings (or write their AOT caches, which
+    // takes 10-15 s after the first round) and exit at the same time.
     List<Thread> stoppers = new ArrayList<>();
     for (ServerProcess p : nodes.values()) {
-      Thread t = new Thread(() -> p.stop(20), "stop-" + p.name());
+      Thread t = new Thread(() -> p.stop(60), "stop-" + p.name());
       t.start();
       stoppers.add(t);
     }

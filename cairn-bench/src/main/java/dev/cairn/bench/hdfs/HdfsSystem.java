@@ -138,7 +138,8 @@ public final class HdfsSystem implements SystemUnderTest {
     }
     try {
       command("stop");
-      cluster.process().waitFor(30, TimeUnit.SECONDS);
+      // After a training round the JVM writes its AOT cache before it exits (10-20 s).
+      cluster.process().waitFor(60, TimeUnit.SECONDS);
     } catch (IOException e) {
       // it is gone already
     } catch (InterruptedException e) {
