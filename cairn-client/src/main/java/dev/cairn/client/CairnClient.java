@@ -72,7 +72,7 @@ public final class CairnClient implements Closeable {
   private final ExecutorService uploads = Executors.newVirtualThreadPerTaskExecutor();
 
   private CairnClient(Builder b) {
-    this.nodes = new Connections(b.addresses, b.failoverTimeout);
+    this.nodes = new Connections(b.addresses, b.failoverTimeout, b.connectionsPerNode);
     this.inlineThreshold = b.inlineThreshold;
     this.blockSize = b.blockSize;
   }
@@ -92,6 +92,7 @@ public final class CairnClient implements Closeable {
     Duration failoverTimeout = Duration.ofSeconds(30);
     int inlineThreshold = 64 * 1024;
     int blockSize = 8 * 1024 * 1024;
+    int connectionsPerNode = 4;
 
     private Builder() {}
 
@@ -114,6 +115,19 @@ public final class CairnClient implements Closeable {
     /** How long a call keeps retrying on other nodes before it gives up (default 30 s). */
     public Builder failoverTimeout(Duration failoverTimeout) {
       this.failoverTimeout = failoverTimeout;
+      return this;
+    }
+
+    /**
+     * Connections opened to each node (4), which the client's calls take in turn. Each one is
+     * served by one thread at each end, so a client with many threads needs several to keep a
+     * node's cores busy; one is enough for a client that makes one call at a time.
+     */
+    public Builder connectionsPerNode(int connections) {
+      if (connections < 1 || connections > 64) {
+        throw new IllegalArgumentException("connections per node must be 1..64");
+      }
+      this.connectionsPerNode = connections;
       return this;
     }
 

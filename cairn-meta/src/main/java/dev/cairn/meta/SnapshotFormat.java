@@ -11,6 +11,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -47,7 +48,8 @@ import java.util.zip.CheckedOutputStream;
  * <p>Strings are an int byte count and UTF-8 bytes. The block index, the replication wanted per
  * block and the counters are not written: they follow from the files and are rebuilt on read, so a
  * snapshot cannot contradict itself. The format has no hash-ordered part, so equal states give
- * equal bytes. Stateless and thread-safe; the caller holds whatever lock the state needs.
+ * equal bytes. Stateless and thread-safe; the caller holds whatever lock the state needs while
+ * {@link #freeze} runs, and none while a {@link Frozen} is written.
  *
  * <p>History: format 2 added the membership of each node and the freed section. Format 1 is not
  * read; a version 1 snapshot fails with a message naming both versions.
@@ -79,25 +81,16 @@ final class SnapshotFormat {
   /** Writes the state to {@code out}, flushing but not closing it. */
   static void write(NamespaceTree tree, RequestTable requests, OutputStream out)
       throws IOException {
-    CRC32C crc = new CRC32C();
-    // The buffer sits above the checksum, so the checksum sees large writes; flushing pushes every
-    // byte through it before its value is read.
-    DataOutputStream data =
-        new DataOutputStream(
-            new BufferedOutputStream(new CheckedOutputStream(out, crc), BUFFER_BYTES));
-    data.writeInt(MAGIC);
-    data.writeInt(FORMAT_VERSION);
+    freeze(tree, requests).writeTo(out);
+  }
 
-    data.writeInt(tree.nodes.size());
-    for (NodeAddress node : tree.nodes.values()) {
-      writeString(data, node.getId());
-      writeString(data, node.getAddress());
-      data.writeInt(node.getMembershipValue());
-    }
-
-    data.writeLong(tree.root.version);
-    data.writeLong(tree.root.mtimeMs);
-    data.writeInt(tree.root.childCount());
+  /**
+   * Captures what a snapshot of the state holds, to write later: see {@link Frozen}. The caller
+   * keeps commands out (holds the namespace's lock) while this runs, and only while this runs.
+   */
+  static Frozen freeze(NamespaceTree tree, RequestTable requests) {
+    List<Object> entries = new ArrayList<>(
+        (int) Math.min(Integer.MAX_VALUE - 8, tree.fileCount + tree.directoryCount));
     // Preorder with an explicit stack: renames can build trees deeper than the call stack.
     ArrayDeque<Iterator<Inode>> pending = new ArrayDeque<>();
     pending.push(tree.root.children().iterator());
@@ -108,42 +101,143 @@ final class SnapshotFormat {
         continue;
       }
       Inode node = siblings.next();
-      writeEntry(data, node);
-      if (node instanceof DirectoryInode dir && !dir.isEmpty()) {
-        pending.push(dir.children().iterator());
+      if (node instanceof DirectoryInode dir) {
+        entries.add(new FrozenDirectory(
+            dir.name, dir.fileId, dir.version, dir.mtimeMs, dir.childCount()));
+        if (!dir.isEmpty()) {
+          pending.push(dir.children().iterator());
+        }
+      } else {
+        FileInode file = (FileInode) node;
+        Object[] pieces = file.pieces().toArray();
+        for (int i = 0; i < pieces.length; i++) {
+          if (pieces[i] instanceof BlockInfo block) {
+            // The replica list is the one field of a block that changes in place.
+            pieces[i] = new FrozenBlock(block.id, block.length(), block.replicas);
+          }
+        }
+        entries.add(new FrozenFile(file.name, file.fileId, file.version, file.mtimeMs,
+            file.replication, pieces));
       }
     }
 
-    data.writeInt(tree.freed.size());
-    for (FreedBlocks.Freed block : tree.freed.all()) {
-      data.writeLong(block.id());
-      data.writeLong(block.length());
-      writeReplicas(data, block.replicas());
+    List<FrozenClient> clients = new ArrayList<>(requests.clientCount());
+    try {
+      requests.forEach(new RequestTable.Visitor() {
+        private FrozenClient client;
+        private int filled;
+
+        @Override
+        public void client(String clientId, int resultCount) {
+          client = new FrozenClient(clientId, new long[resultCount], new MetaResult[resultCount]);
+          filled = 0;
+          clients.add(client);
+        }
+
+        @Override
+        public void result(long seq, MetaResult result) {
+          client.seqs()[filled] = seq;
+          client.results()[filled] = result;
+          filled++;
+        }
+      });
+    } catch (IOException e) {
+      throw new UncheckedIOException("copying into memory cannot fail", e);
+    }
+    return new Frozen(List.copyOf(tree.nodes.values()), tree.root.version, tree.root.mtimeMs,
+        tree.root.childCount(), entries, List.copyOf(tree.freed.all()), clients);
+  }
+
+  /** A directory as a snapshot writes it. */
+  private record FrozenDirectory(
+      byte[] name, long fileId, long version, long mtimeMs, int childCount) {}
+
+  /** A file as a snapshot writes it: its pieces are inline {@code byte[]}s and blocks. */
+  private record FrozenFile(
+      byte[] name, long fileId, long version, long mtimeMs, int replication, Object[] pieces) {}
+
+  /** A block of a file as a snapshot writes it. */
+  private record FrozenBlock(long id, long length, String[] replicas) {}
+
+  /** One client's remembered results, oldest first. */
+  private record FrozenClient(String clientId, long[] seqs, MetaResult[] results) {}
+
+  /**
+   * The content of a snapshot, copied between two commands so that it can be written while later
+   * ones are applied. The entries are copies; names, inline bytes, replica arrays and results are
+   * shared with the live state, which never writes into them. Copying costs tens of bytes per
+   * entry and no I/O, where writing costs every inline byte and an fsync.
+   */
+  static final class Frozen implements Namespace.Frozen {
+    private final List<NodeAddress> nodes;
+    private final long rootVersion;
+    private final long rootMtimeMs;
+    private final int rootChildren;
+    private final List<Object> entries;
+    private final List<FreedBlocks.Freed> freed;
+    private final List<FrozenClient> clients;
+
+    private Frozen(List<NodeAddress> nodes, long rootVersion, long rootMtimeMs, int rootChildren,
+        List<Object> entries, List<FreedBlocks.Freed> freed, List<FrozenClient> clients) {
+      this.nodes = nodes;
+      this.rootVersion = rootVersion;
+      this.rootMtimeMs = rootMtimeMs;
+      this.rootChildren = rootChildren;
+      this.entries = entries;
+      this.freed = freed;
+      this.clients = clients;
     }
 
-    data.writeInt(requests.clientCount());
-    requests.forEach(
-        new RequestTable.Visitor() {
-          @Override
-          public void client(String clientId, int resultCount) throws IOException {
-            writeString(data, clientId);
-            data.writeInt(resultCount);
-          }
+    @Override
+    public void writeTo(OutputStream out) throws IOException {
+      CRC32C crc = new CRC32C();
+      // The buffer sits above the checksum, so the checksum sees large writes; flushing pushes
+      // every byte through it before its value is read.
+      DataOutputStream data =
+          new DataOutputStream(
+              new BufferedOutputStream(new CheckedOutputStream(out, crc), BUFFER_BYTES));
+      data.writeInt(MAGIC);
+      data.writeInt(FORMAT_VERSION);
 
-          @Override
-          public void result(long seq, MetaResult result) throws IOException {
-            data.writeLong(seq);
-            byte[] bytes = result.toByteArray();
-            data.writeInt(bytes.length);
-            data.write(bytes);
-          }
-        });
+      data.writeInt(nodes.size());
+      for (NodeAddress node : nodes) {
+        writeString(data, node.getId());
+        writeString(data, node.getAddress());
+        data.writeInt(node.getMembershipValue());
+      }
 
-    data.writeInt(END_MAGIC);
-    data.flush();
-    DataOutputStream trailer = new DataOutputStream(out);
-    trailer.writeInt((int) crc.getValue());
-    trailer.flush();
+      data.writeLong(rootVersion);
+      data.writeLong(rootMtimeMs);
+      data.writeInt(rootChildren);
+      for (Object entry : entries) {
+        writeEntry(data, entry);
+      }
+
+      data.writeInt(freed.size());
+      for (FreedBlocks.Freed block : freed) {
+        data.writeLong(block.id());
+        data.writeLong(block.length());
+        writeReplicas(data, block.replicas());
+      }
+
+      data.writeInt(clients.size());
+      for (FrozenClient client : clients) {
+        writeString(data, client.clientId());
+        data.writeInt(client.seqs().length);
+        for (int i = 0; i < client.seqs().length; i++) {
+          data.writeLong(client.seqs()[i]);
+          byte[] bytes = client.results()[i].toByteArray();
+          data.writeInt(bytes.length);
+          data.write(bytes);
+        }
+      }
+
+      data.writeInt(END_MAGIC);
+      data.flush();
+      DataOutputStream trailer = new DataOutputStream(out);
+      trailer.writeInt((int) crc.getValue());
+      trailer.flush();
+    }
   }
 
   /**
@@ -253,35 +347,43 @@ final class SnapshotFormat {
     return new Loaded(tree, requests);
   }
 
-  private static void writeEntry(DataOutputStream data, Inode node) throws IOException {
-    data.writeByte(node.isDirectory() ? DIRECTORY : FILE);
-    // The name's bytes are its UTF-8 form already, as the format wants.
-    writeBytes(data, node.name);
-    data.writeLong(node.fileId);
-    data.writeLong(node.version);
-    data.writeLong(node.mtimeMs);
-    if (node instanceof DirectoryInode dir) {
-      data.writeInt(dir.childCount());
-      return;
-    }
-    FileInode file = (FileInode) node;
-    data.writeInt(file.replication);
-    List<Object> pieces = file.pieces();
-    data.writeInt(pieces.size());
-    for (Object piece : pieces) {
-      switch (piece) {
-        case byte[] inline -> {
-          data.writeByte(INLINE);
-          writeBytes(data, inline);
-        }
-        case BlockInfo block -> {
-          data.writeByte(BLOCK);
-          data.writeLong(block.id);
-          data.writeLong(block.length());
-          writeReplicas(data, block.replicas);
-        }
-        default -> throw new IllegalStateException("not a piece of a file: " + piece.getClass());
+  private static void writeEntry(DataOutputStream data, Object entry) throws IOException {
+    switch (entry) {
+      case FrozenDirectory dir -> {
+        data.writeByte(DIRECTORY);
+        // The name's bytes are its UTF-8 form already, as the format wants.
+        writeBytes(data, dir.name());
+        data.writeLong(dir.fileId());
+        data.writeLong(dir.version());
+        data.writeLong(dir.mtimeMs());
+        data.writeInt(dir.childCount());
       }
+      case FrozenFile file -> {
+        data.writeByte(FILE);
+        writeBytes(data, file.name());
+        data.writeLong(file.fileId());
+        data.writeLong(file.version());
+        data.writeLong(file.mtimeMs());
+        data.writeInt(file.replication());
+        data.writeInt(file.pieces().length);
+        for (Object piece : file.pieces()) {
+          switch (piece) {
+            case byte[] inline -> {
+              data.writeByte(INLINE);
+              writeBytes(data, inline);
+            }
+            case FrozenBlock block -> {
+              data.writeByte(BLOCK);
+              data.writeLong(block.id());
+              data.writeLong(block.length());
+              writeReplicas(data, block.replicas());
+            }
+            default ->
+                throw new IllegalStateException("not a piece of a file: " + piece.getClass());
+          }
+        }
+      }
+      default -> throw new IllegalStateException("not an entry: " + entry.getClass());
     }
   }
 

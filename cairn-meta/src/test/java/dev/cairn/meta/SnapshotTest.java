@@ -192,6 +192,36 @@ class SnapshotTest {
   }
 
   @Test
+  void aFrozenStateWritesWhatItWasWhenCaptured() throws IOException {
+    populate(h);
+    byte[] atFreeze = h.snapshot();
+    Namespace.Frozen frozen = h.ns.freeze();
+    // Change every kind of thing a snapshot carries, in place where the tree changes in place.
+    ok(h.setReplicas(blockRef(11, 0, "n7")));
+    ok(h.append("/a/b/moved", " and more"));
+    ok(h.rename("/a/b/c", "/c"));
+    ok(h.delete("/a/b/blocks"));
+    ok(h.mkdir("/later"));
+    ok(h.put("/later/f", "new"));
+    ok(h.forgetFreed(17));
+    ok(h.registerNode("n3", "host3:7000"));
+    ok(h.setMembership("n1", Membership.DECOMMISSIONED));
+    ok(h.apply(MetaCommand.newBuilder()
+        .setRequestId(requestId("client-c", 1))
+        .setMkdir(MkdirRequest.newBuilder().setPath("/by-c"))));
+    assertThat(h.snapshot()).isNotEqualTo(atFreeze);
+
+    ByteArrayOutputStream written = new ByteArrayOutputStream();
+    frozen.writeTo(written);
+    assertThat(written.toByteArray()).isEqualTo(atFreeze);
+    NamespaceHarness loaded = new NamespaceHarness();
+    loaded.ns.readSnapshot(new ByteArrayInputStream(written.toByteArray()));
+    assertThat(loaded.exists("/a/b/c/r5")).isTrue();
+    assertThat(loaded.text("/a/b/moved")).isEqualTo("some inline bytes");
+    assertThat(loaded.exists("/later")).isFalse();
+  }
+
+  @Test
   void readReplacesTheWholeState() throws IOException {
     populate(h);
     NamespaceHarness other = new NamespaceHarness();

@@ -439,6 +439,11 @@ public final class CairnNode implements Closeable {
     return meta.appliedIndex();
   }
 
+  /** The first namespace entry this node's Raft log still holds; see {@link RaftMeta}. */
+  public long logStartIndex() throws IOException {
+    return meta.logStartIndex();
+  }
+
   /** The leader this node knows of, or null. */
   public String leaderId() {
     return meta.leaderId();

@@ -5,9 +5,12 @@ import static org.awaitility.Awaitility.await;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.server.meta.ratis.RaftMeta;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -45,10 +48,19 @@ class SnapshotCatchUpTest {
         content[0] = (byte) i;
         client.write("/f" + i, content);
       }
+      // Snapshots are written aside and reported to Ratis once durable, which then purges the
+      // log: the lagging node's entries are gone from the leader.
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
+        client.write("/tick", new byte[] {1});
+        return cluster.node(leader).server().logStartIndex() > 50;
+      });
       cluster.restart(lagging);
       long target = cluster.node(leader).server().appliedIndex();
       await().atMost(Duration.ofSeconds(120)).until(
           () -> cluster.node(lagging).server().appliedIndex() >= target);
+      assertThat(cluster.node(lagging).server().logStartIndex())
+          .as("the log of a node that caught up from a snapshot starts after it")
+          .isGreaterThan(50);
 
       // The caught-up node must be a full voter: with the old leader gone, it and the third node
       // elect a leader and the data is all there.
@@ -58,6 +70,27 @@ class SnapshotCatchUpTest {
       assertThat(Arrays.equals(last, content)).isTrue();
       client.write("/after", new byte[] {1, 2, 3});
       assertThat(client.readAllBytes("/after")).containsExactly(1, 2, 3);
+    }
+  }
+
+  @Test
+  void aSnapshotCutShortIsDeletedAtTheNextStart() throws Exception {
+    cluster = MiniCluster.builder().nodes(3).build().start();
+    String id = cluster.node(1).id();
+    Path stateMachineDir;
+    try (Stream<Path> paths = Files.walk(cluster.dataDir(id))) {
+      stateMachineDir = paths.filter(p -> p.getFileName().toString().equals("sm")
+          && Files.isDirectory(p)).findFirst().orElseThrow();
+    }
+    cluster.stop(id);
+    Path partial = Files.write(stateMachineDir.resolve("snapshot.1_123.tmp"), new byte[4096]);
+    Path unrelated = Files.write(stateMachineDir.resolve("notes.tmp"), new byte[] {1});
+    cluster.restart(id);
+    assertThat(partial).doesNotExist();
+    assertThat(unrelated).exists();
+    try (CairnClient client = cluster.newClient()) {
+      client.write("/after", new byte[] {7});
+      assertThat(client.readAllBytes("/after")).containsExactly(7);
     }
   }
 }

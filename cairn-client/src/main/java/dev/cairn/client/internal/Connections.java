@@ -16,6 +16,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.Closeable;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -46,7 +47,9 @@ public final class Connections implements Closeable {
 
   private final CopyOnWriteArrayList<String> addresses;
   private final Duration failoverTimeout;
-  private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private final int connectionsPerNode;
+  private final Map<String, ManagedChannel[]> channels = new ConcurrentHashMap<>();
+  private final AtomicInteger turn = new AtomicInteger();
   private final AtomicInteger current = new AtomicInteger();
   // The leader the last answer named; applied only once a call has succeeded, so that a node that
   // still names a dead leader during an election does not send the client back to it.
@@ -73,12 +76,16 @@ public final class Connections implements Closeable {
     }
   };
 
-  public Connections(List<String> addresses, Duration failoverTimeout) {
+  public Connections(List<String> addresses, Duration failoverTimeout, int connectionsPerNode) {
     if (addresses.isEmpty()) {
       throw new IllegalArgumentException("no node addresses given");
     }
+    if (connectionsPerNode < 1) {
+      throw new IllegalArgumentException("connections per node must be at least 1");
+    }
     this.addresses = new CopyOnWriteArrayList<>(addresses);
     this.failoverTimeout = failoverTimeout;
+    this.connectionsPerNode = connectionsPerNode;
   }
 
   /** The addresses given, then those learned from leader hints. */
@@ -90,15 +97,30 @@ public final class Connections implements Closeable {
     return addresses.get(Math.floorMod(current.get(), addresses.size()));
   }
 
+  /**
+   * A channel to {@code address}: one of the node's connections, taken in turn. A connection's
+   * calls are framed and answered by one event-loop thread at each end (namespace calls run on
+   * the server's), so a client whose threads share one connection queues behind those two
+   * threads however many cores the node has.
+   */
   public ManagedChannel channel(String address) {
-    // No gRPC retries: the client retries by itself, on another node if need be (mutations carry
-    // request ids), and gRPC's retry layer would buffer every message of every call.
-    return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
-        .usePlaintext()
-        .disableRetry()
-        .maxInboundMessageSize(MAX_MESSAGE_BYTES)
-        .intercept(hintReader)
-        .build());
+    ManagedChannel[] pool = channels.computeIfAbsent(address, this::open);
+    return pool[Math.floorMod(turn.getAndIncrement(), pool.length)];
+  }
+
+  private ManagedChannel[] open(String address) {
+    ManagedChannel[] pool = new ManagedChannel[connectionsPerNode];
+    for (int i = 0; i < pool.length; i++) {
+      // No gRPC retries: the client retries by itself, on another node if need be (mutations
+      // carry request ids), and gRPC's retry layer would buffer every message of every call.
+      pool[i] = NettyChannelBuilder.forTarget(address)
+          .usePlaintext()
+          .disableRetry()
+          .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+          .intercept(hintReader)
+          .build();
+    }
+    return pool;
   }
 
   /** One attempt of a call on one node. */
@@ -190,8 +212,9 @@ public final class Connections implements Closeable {
 
   @Override
   public void close() {
-    channels.values().forEach(ManagedChannel::shutdownNow);
-    for (ManagedChannel c : channels.values()) {
+    List<ManagedChannel> all = channels.values().stream().flatMap(Arrays::stream).toList();
+    all.forEach(ManagedChannel::shutdownNow);
+    for (ManagedChannel c : all) {
       try {
         c.awaitTermination(2, TimeUnit.SECONDS);
       } catch (InterruptedException e) {

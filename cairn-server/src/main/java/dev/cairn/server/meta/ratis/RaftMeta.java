@@ -579,6 +579,14 @@ public final class RaftMeta implements Closeable {
     }
   }
 
+  /**
+   * The first entry this node's Raft log still holds: those before it are in a snapshot and were
+   * deleted from the log. 0 or 1 until the first snapshot is taken and the log purged behind it.
+   */
+  public long logStartIndex() throws IOException {
+    return server.getDivision(group.getGroupId()).getRaftLog().getStartIndex();
+  }
+
   public long appliedIndex() {
     try {
       return info().getLastAppliedIndex();
