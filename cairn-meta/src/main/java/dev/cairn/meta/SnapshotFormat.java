@@ -347,23 +347,25 @@ final class SnapshotFormat {
     return new Loaded(tree, requests);
   }
 
+  /** What every entry starts with. */
+  private static void writeHeader(DataOutputStream data, byte kind, byte[] name, long fileId,
+      long version, long mtimeMs) throws IOException {
+    data.writeByte(kind);
+    // The name's bytes are its UTF-8 form already, as the format wants.
+    writeBytes(data, name);
+    data.writeLong(fileId);
+    data.writeLong(version);
+    data.writeLong(mtimeMs);
+  }
+
   private static void writeEntry(DataOutputStream data, Object entry) throws IOException {
     switch (entry) {
       case FrozenDirectory dir -> {
-        data.writeByte(DIRECTORY);
-        // The name's bytes are its UTF-8 form already, as the format wants.
-        writeBytes(data, dir.name());
-        data.writeLong(dir.fileId());
-        data.writeLong(dir.version());
-        data.writeLong(dir.mtimeMs());
+        writeHeader(data, DIRECTORY, dir.name(), dir.fileId(), dir.version(), dir.mtimeMs());
         data.writeInt(dir.childCount());
       }
       case FrozenFile file -> {
-        data.writeByte(FILE);
-        writeBytes(data, file.name());
-        data.writeLong(file.fileId());
-        data.writeLong(file.version());
-        data.writeLong(file.mtimeMs());
+        writeHeader(data, FILE, file.name(), file.fileId(), file.version(), file.mtimeMs());
         data.writeInt(file.replication());
         data.writeInt(file.pieces().length);
         for (Object piece : file.pieces()) {
