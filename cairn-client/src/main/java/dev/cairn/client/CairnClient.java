@@ -1,9 +1,12 @@
 package dev.cairn.client;
 
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
 import dev.cairn.client.internal.BlockUpload;
 import dev.cairn.client.internal.Connections;
 import dev.cairn.client.internal.Errors;
 import dev.cairn.client.internal.FileReader;
+import dev.cairn.client.internal.MetaWire;
 import dev.cairn.proto.ClusterStatusRequest;
 import dev.cairn.proto.ClusterStatusResponse;
 import dev.cairn.proto.CommitMode;
@@ -72,7 +75,8 @@ public final class CairnClient implements Closeable {
   private final ExecutorService uploads = Executors.newVirtualThreadPerTaskExecutor();
 
   private CairnClient(Builder b) {
-    this.nodes = new Connections(b.addresses, b.failoverTimeout, b.connectionsPerNode);
+    this.nodes = new Connections(b.addresses, b.failoverTimeout,
+        (int) TimeUnit.SECONDS.toMillis(META_DEADLINE_SECONDS));
     this.inlineThreshold = b.inlineThreshold;
     this.blockSize = b.blockSize;
   }
@@ -92,7 +96,6 @@ public final class CairnClient implements Closeable {
     Duration failoverTimeout = Duration.ofSeconds(30);
     int inlineThreshold = 64 * 1024;
     int blockSize = 8 * 1024 * 1024;
-    int connectionsPerNode = 4;
 
     private Builder() {}
 
@@ -115,19 +118,6 @@ public final class CairnClient implements Closeable {
     /** How long a call keeps retrying on other nodes before it gives up (default 30 s). */
     public Builder failoverTimeout(Duration failoverTimeout) {
       this.failoverTimeout = failoverTimeout;
-      return this;
-    }
-
-    /**
-     * Connections opened to each node (4), which the client's calls take in turn. Each one is
-     * served by one thread at each end, so a client with many threads needs several to keep a
-     * node's cores busy; one is enough for a client that makes one call at a time.
-     */
-    public Builder connectionsPerNode(int connections) {
-      if (connections < 1 || connections > 64) {
-        throw new IllegalArgumentException("connections per node must be 1..64");
-      }
-      this.connectionsPerNode = connections;
       return this;
     }
 
@@ -173,7 +163,8 @@ public final class CairnClient implements Closeable {
 
   /** The entry at {@code path}; {@link ErrorCode#NOT_FOUND} if there is none. */
   public FileStatus stat(String path) throws CairnException {
-    StatResponse r = meta("stat " + path, s -> s.stat(pathRequest(path)), StatResponse::getStatus);
+    StatResponse r = meta("stat " + path, MetaWire.STAT, pathRequest(path), StatResponse.parser(),
+        StatResponse::getStatus);
     return toStatus(r.getInfo());
   }
 
@@ -192,7 +183,8 @@ public final class CairnClient implements Closeable {
 
   /** The entries of a directory, sorted by name; {@link ErrorCode#NOT_A_DIRECTORY} for a file. */
   public List<FileStatus> list(String dir) throws CairnException {
-    ListResponse r = meta("list " + dir, s -> s.list(pathRequest(dir)), ListResponse::getStatus);
+    ListResponse r = meta("list " + dir, MetaWire.LIST, pathRequest(dir), ListResponse.parser(),
+        ListResponse::getStatus);
     List<FileStatus> out = new ArrayList<>(r.getEntriesCount());
     r.getEntriesList().forEach(i -> out.add(toStatus(i)));
     return out;
@@ -201,10 +193,9 @@ public final class CairnClient implements Closeable {
   /** Creates a directory; with {@code parents}, also missing parents, and no error if it exists. */
   public FileStatus mkdir(String path, boolean parents) throws CairnException {
     RequestId id = nextRequestId();
-    MutationResponse r = meta("mkdir " + path,
-        s -> s.mkdir(MkdirRequest.newBuilder().setPath(path).setParents(parents)
-            .setRequestId(id).build()),
-        MutationResponse::getStatus);
+    MutationResponse r = meta("mkdir " + path, MetaWire.MKDIR,
+        MkdirRequest.newBuilder().setPath(path).setParents(parents).setRequestId(id).build(),
+        MutationResponse.parser(), MutationResponse::getStatus);
     return toStatus(r.getInfo());
   }
 
@@ -257,8 +248,8 @@ public final class CairnClient implements Closeable {
    * verifying checksums and moving to another replica when one fails. Close it.
    */
   public CairnInputStream open(String path) throws IOException {
-    LookupResponse r =
-        meta("read " + path, s -> s.lookup(pathRequest(path)), LookupResponse::getStatus);
+    LookupResponse r = meta("read " + path, MetaWire.LOOKUP, pathRequest(path),
+        LookupResponse.parser(), LookupResponse::getStatus);
     Map<String, String> addresses = new HashMap<>();
     for (NodeAddress n : r.getNodesList()) {
       addresses.put(n.getId(), n.getAddress());
@@ -285,19 +276,17 @@ public final class CairnClient implements Closeable {
   /** Deletes a file or an empty directory; with {@code recursive}, a directory and its content. */
   public void delete(String path, boolean recursive) throws CairnException {
     RequestId id = nextRequestId();
-    meta("delete " + path,
-        s -> s.delete(DeleteRequest.newBuilder().setPath(path).setRecursive(recursive)
-            .setRequestId(id).build()),
-        MutationResponse::getStatus);
+    meta("delete " + path, MetaWire.DELETE,
+        DeleteRequest.newBuilder().setPath(path).setRecursive(recursive).setRequestId(id).build(),
+        MutationResponse.parser(), MutationResponse::getStatus);
   }
 
   /** Moves a file or directory; into {@code target} if that is an existing directory. */
   public FileStatus rename(String source, String target) throws CairnException {
     RequestId id = nextRequestId();
-    MutationResponse r = meta("mv " + source,
-        s -> s.rename(RenameRequest.newBuilder().setSource(source).setTarget(target)
-            .setRequestId(id).build()),
-        MutationResponse::getStatus);
+    MutationResponse r = meta("mv " + source, MetaWire.RENAME,
+        RenameRequest.newBuilder().setSource(source).setTarget(target).setRequestId(id).build(),
+        MutationResponse.parser(), MutationResponse::getStatus);
     return toStatus(r.getInfo());
   }
 
@@ -349,7 +338,7 @@ public final class CairnClient implements Closeable {
    */
   public void decommission(String nodeId) throws CairnException {
     RequestId id = nextRequestId();
-    meta("decommission " + nodeId,
+    grpcMeta("decommission " + nodeId,
         s -> s.decommission(DecommissionRequest.newBuilder().setNodeId(nodeId)
             .setRequestId(id).build()),
         MutationResponse::getStatus);
@@ -387,18 +376,27 @@ public final class CairnClient implements Closeable {
         .withDeadlineAfter(META_DEADLINE_SECONDS, TimeUnit.SECONDS);
   }
 
-  /** A namespace call with failover; the answer's status is checked. */
-  private <T> T meta(String what, Function<MetaServiceBlockingStub, T> call,
+  /** A namespace call on the framed protocol, with failover; the answer's status is checked. */
+  private <T> T meta(String what, byte method, MessageLite request, Parser<T> parser,
+      Function<T, Status> status) throws CairnException {
+    return nodes.callMeta(what, method, request, parser, response -> check(status.apply(response)));
+  }
+
+  /** A namespace call through gRPC, with failover; the answer's status is checked. */
+  private <T> T grpcMeta(String what, Function<MetaServiceBlockingStub, T> call,
       Function<T, Status> status) throws CairnException {
     return nodes.call(what, (channel, address) -> {
       T response = call.apply(stub(channel));
-      Status s = status.apply(response);
-      if (Errors.retryable(s)) {
-        throw new Connections.RetryableException(Errors.toException(s));
-      }
-      Errors.check(s);
+      check(status.apply(response));
       return response;
     });
+  }
+
+  private static void check(Status s) throws CairnException {
+    if (Errors.retryable(s)) {
+      throw new Connections.RetryableException(Errors.toException(s));
+    }
+    Errors.check(s);
   }
 
   private FileStatus commit(String path, CommitMode mode, boolean hasExpected, long expected,
@@ -413,7 +411,8 @@ public final class CairnClient implements Closeable {
         .setReplication(replication)
         .setRequestId(id)
         .build();
-    MutationResponse r = meta("write " + path, s -> s.commit(request), MutationResponse::getStatus);
+    MutationResponse r = meta("write " + path, MetaWire.COMMIT, request,
+        MutationResponse.parser(), MutationResponse::getStatus);
     return toStatus(r.getInfo());
   }
 

@@ -31,6 +31,7 @@ import dev.cairn.server.rpc.BlockDataServer;
 import dev.cairn.server.rpc.BlockGrpcService;
 import dev.cairn.server.rpc.LeaderHints;
 import dev.cairn.server.rpc.MetaGrpcService;
+import dev.cairn.server.rpc.MetaWireHandler;
 import dev.cairn.server.rpc.PeerChannels;
 import dev.cairn.server.storage.BlockStore;
 import dev.cairn.server.storage.FileBlockStore;
@@ -288,6 +289,8 @@ public final class CairnNode implements Closeable {
       };
       InetSocketAddress listen = NodeConfig.parseAddress(config.listen());
       BlockDataServer data;
+      MetaGrpcService metaService = new MetaGrpcService(meta, clock, probe, peers, cluster,
+          config.effectiveReplication(), config.orphanGrace());
       Server server = NettyServerBuilder
           .forAddress(new InetSocketAddress(listen.getHostString(), listen.getPort()))
           .executor(Runnable::run)
@@ -301,9 +304,7 @@ public final class CairnNode implements Closeable {
             }
           })
           .maxInboundMessageSize(PeerChannels.MAX_MESSAGE_BYTES)
-          .addService(ServerInterceptors.intercept(
-              new MetaGrpcService(meta, clock, probe, peers, cluster,
-                  config.effectiveReplication(), config.orphanGrace()),
+          .addService(ServerInterceptors.intercept(metaService,
               new LeaderHints(theMeta::isLeader, theMeta::leaderAddress)))
           .addService(new BlockGrpcService(config.id(), store, status, duties))
           .build();
@@ -314,7 +315,8 @@ public final class CairnNode implements Closeable {
       }
       try {
         data = new BlockDataServer(BlockWire.dataSocketAddress(config.listen()), config.id(),
-            store, placement, settings, scrubber::quarantine, clock);
+            store, placement, settings, scrubber::quarantine, clock,
+            new MetaWireHandler(metaService, theMeta::isLeader, theMeta::leaderAddress));
       } catch (IOException e) {
         server.shutdownNow();
         throw e;

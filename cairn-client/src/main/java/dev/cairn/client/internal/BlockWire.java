@@ -23,7 +23,9 @@ import java.util.concurrent.TimeUnit;
  * (its client port + 2), not through gRPC, whose HTTP/2 framing, message parsing and thread
  * hand-offs cost several times the CPU of the bytes themselves.
  *
- * <p>A connection carries one operation. It opens with {@link #MAGIC} and an operation byte, then
+ * <p>A connection carries one operation, except a {@link #META} one, which carries namespace
+ * calls one after another (see {@link MetaWire}). It opens with {@link #MAGIC} and an operation
+ * byte, then
  * a protobuf message (an int length, then the bytes) that names the block. Block contents follow
  * as chunk frames: an int length, an int CRC32C of the data, the data. A frame of length
  * {@link #END} closes the chunks; a frame of length {@link #FAILED} says the sender hit an error,
@@ -42,6 +44,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link #VERIFY}: the client sends a {@code ReadBlockRequest} for a block whose data did
  *       not match its CRC; the node checks its whole replica, quarantines it if it is damaged,
  *       and answers one {@code ReadBlockResponse}: CORRUPT if so, OK if the replica is sound.
+ *   <li>{@link #META}: namespace calls and their answers, framed as {@link MetaWire} says, until
+ *       either side closes the connection.
  * </ul>
  */
 public final class BlockWire {
@@ -49,6 +53,7 @@ public final class BlockWire {
   public static final byte WRITE = 1;
   public static final byte READ = 2;
   public static final byte VERIFY = 3;
+  public static final byte META = 4;
   public static final int END = 0;
   public static final int FAILED = -1;
   /** Bytes per checksummed chunk; must match the servers' block store. */
@@ -124,10 +129,16 @@ public final class BlockWire {
   }
 
   public static <T> T readMessage(DataInputStream in, Parser<T> parser) throws IOException {
+    return readMessage(in, parser, MAX_MESSAGE_BYTES);
+  }
+
+  /** Reads a message of at most {@code maxBytes}. */
+  public static <T> T readMessage(DataInputStream in, Parser<T> parser, int maxBytes)
+      throws IOException {
     int length = in.readInt();
-    if (length < 0 || length > MAX_MESSAGE_BYTES) {
+    if (length < 0 || length > maxBytes) {
       throw new IOException("message of " + length + " bytes; the protocol allows 0.."
-          + MAX_MESSAGE_BYTES);
+          + maxBytes);
     }
     byte[] bytes = new byte[length];
     in.readFully(bytes);

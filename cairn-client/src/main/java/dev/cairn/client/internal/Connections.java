@@ -2,6 +2,8 @@ package dev.cairn.client.internal;
 
 import dev.cairn.client.CairnException;
 import dev.cairn.client.ErrorCode;
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -15,8 +17,8 @@ import io.grpc.Status.Code;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.Closeable;
+import java.io.IOException;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,14 +29,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The client's channels to the nodes it knows, and the failover loop: a call goes to the current
- * node; when that node cannot be reached, or answers that it cannot serve right now, the call
- * moves to the next node and tries again, until the failover timeout runs out.
+ * The client's connections to the nodes it knows (gRPC channels, and the framed namespace
+ * connections of {@link MetaWire}), and the failover loop: a call goes to the current node; when
+ * that node cannot be reached, or answers that it cannot serve right now, the call moves to the
+ * next node and tries again, until the failover timeout runs out.
  *
  * <p>Nodes that are not the namespace's leader name it in a response header (see the server's
- * {@code LeaderHints}); after a call that succeeded, the next calls go to the node named, learning
- * its address if it is new. Any node would answer, but the leader answers namespace calls without
- * passing them on.
+ * {@code LeaderHints}) or at the end of a framed answer; after a call that succeeded, the next
+ * calls go to the node named, learning its address if it is new. Any node would answer, but the
+ * leader answers namespace calls without passing them on.
  *
  * <p>Thread-safe.
  */
@@ -47,9 +50,9 @@ public final class Connections implements Closeable {
 
   private final CopyOnWriteArrayList<String> addresses;
   private final Duration failoverTimeout;
-  private final int connectionsPerNode;
-  private final Map<String, ManagedChannel[]> channels = new ConcurrentHashMap<>();
-  private final AtomicInteger turn = new AtomicInteger();
+  private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private final MetaWire meta;
+  private volatile boolean closed;
   private final AtomicInteger current = new AtomicInteger();
   // The leader the last answer named; applied only once a call has succeeded, so that a node that
   // still names a dead leader during an election does not send the client back to it.
@@ -76,16 +79,21 @@ public final class Connections implements Closeable {
     }
   };
 
-  public Connections(List<String> addresses, Duration failoverTimeout, int connectionsPerNode) {
+  public Connections(List<String> addresses, Duration failoverTimeout) {
+    this(addresses, failoverTimeout, 15_000);
+  }
+
+  /**
+   * @param metaCallTimeoutMs how long a namespace call on the framed protocol waits for its answer
+   *     before the node is taken for gone
+   */
+  public Connections(List<String> addresses, Duration failoverTimeout, int metaCallTimeoutMs) {
     if (addresses.isEmpty()) {
       throw new IllegalArgumentException("no node addresses given");
     }
-    if (connectionsPerNode < 1) {
-      throw new IllegalArgumentException("connections per node must be at least 1");
-    }
     this.addresses = new CopyOnWriteArrayList<>(addresses);
     this.failoverTimeout = failoverTimeout;
-    this.connectionsPerNode = connectionsPerNode;
+    this.meta = new MetaWire(metaCallTimeoutMs);
   }
 
   /** The addresses given, then those learned from leader hints. */
@@ -98,29 +106,18 @@ public final class Connections implements Closeable {
   }
 
   /**
-   * A channel to {@code address}: one of the node's connections, taken in turn. A connection's
-   * calls are framed and answered by one event-loop thread at each end (namespace calls run on
-   * the server's), so a client whose threads share one connection queues behind those two
-   * threads however many cores the node has.
+   * The gRPC channel to {@code address}, for the calls that are not on the framed protocol
+   * (cluster status, decommissioning): few, and none on a hot path.
    */
   public ManagedChannel channel(String address) {
-    ManagedChannel[] pool = channels.computeIfAbsent(address, this::open);
-    return pool[Math.floorMod(turn.getAndIncrement(), pool.length)];
-  }
-
-  private ManagedChannel[] open(String address) {
-    ManagedChannel[] pool = new ManagedChannel[connectionsPerNode];
-    for (int i = 0; i < pool.length; i++) {
-      // No gRPC retries: the client retries by itself, on another node if need be (mutations
-      // carry request ids), and gRPC's retry layer would buffer every message of every call.
-      pool[i] = NettyChannelBuilder.forTarget(address)
-          .usePlaintext()
-          .disableRetry()
-          .maxInboundMessageSize(MAX_MESSAGE_BYTES)
-          .intercept(hintReader)
-          .build();
-    }
-    return pool;
+    // No gRPC retries: the client retries by itself, on another node if need be (mutations carry
+    // request ids), and gRPC's retry layer would buffer every message of every call.
+    return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
+        .usePlaintext()
+        .disableRetry()
+        .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+        .intercept(hintReader)
+        .build());
   }
 
   /** One attempt of a call on one node. */
@@ -144,16 +141,63 @@ public final class Connections implements Closeable {
 
   /** Runs a call with failover; see the class comment. */
   public <T> T call(String what, Attempt<T> attempt) throws CairnException {
+    return callOnNodes(what, address -> attempt.run(channel(address), address));
+  }
+
+  /**
+   * Runs a namespace call on the framed protocol ({@link MetaWire}), with failover; the answer's
+   * status is for {@code status} to check (throwing {@link RetryableException} to move on).
+   */
+  public <T> T callMeta(String what, byte method, MessageLite request, Parser<T> parser,
+      Checker<T> status) throws CairnException {
+    return callOnNodes(what, address -> {
+      MetaWire.Answer<T> answer;
+      try {
+        answer = meta.call(address, method, request, parser);
+      } catch (IOException e) {
+        throw new Unreachable(e);
+      }
+      if (answer.leaderHint() != null) {
+        leaderHint = answer.leaderHint();
+      }
+      status.check(answer.response());
+      return answer.response();
+    });
+  }
+
+  /** Checks an answer: throws for a failure, {@link RetryableException} for one worth a retry. */
+  public interface Checker<T> {
+    void check(T response) throws CairnException;
+  }
+
+  private interface OnNode<T> {
+    T run(String address) throws CairnException;
+  }
+
+  /** A node that could not be reached on the framed protocol. */
+  private static final class Unreachable extends RuntimeException {
+    Unreachable(IOException cause) {
+      super(cause.getMessage(), cause, false, false);
+    }
+  }
+
+  private <T> T callOnNodes(String what, OnNode<T> attempt) throws CairnException {
     long deadline = System.nanoTime() + failoverTimeout.toNanos();
     int tries = 0;
     CairnException last = null;
     while (true) {
+      if (closed) {
+        throw new CairnException(ErrorCode.UNAVAILABLE, what + ": the client is closed");
+      }
       int index = current.get();
       String address = addresses.get(Math.floorMod(index, addresses.size()));
       try {
-        T result = attempt.run(channel(address), address);
+        T result = attempt.run(address);
         followHint(address);
         return result;
+      } catch (Unreachable e) {
+        last = new CairnException(ErrorCode.UNAVAILABLE,
+            what + ": node " + address + " unreachable (" + e.getCause() + ")", e.getCause());
       } catch (StatusRuntimeException e) {
         if (!transient_(e.getStatus().getCode())) {
           throw new CairnException(ErrorCode.INTERNAL,
@@ -212,9 +256,10 @@ public final class Connections implements Closeable {
 
   @Override
   public void close() {
-    List<ManagedChannel> all = channels.values().stream().flatMap(Arrays::stream).toList();
-    all.forEach(ManagedChannel::shutdownNow);
-    for (ManagedChannel c : all) {
+    closed = true;
+    meta.close();
+    channels.values().forEach(ManagedChannel::shutdownNow);
+    for (ManagedChannel c : channels.values()) {
       try {
         c.awaitTermination(2, TimeUnit.SECONDS);
       } catch (InterruptedException e) {

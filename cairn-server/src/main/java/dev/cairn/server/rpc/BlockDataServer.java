@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves the block data protocol ({@link BlockWire}) on a node's data port: block writes from
- * clients and from the nodes that place blocks, and block reads. Each connection runs on a
- * virtual thread of its own, with blocking socket and file I/O.
+ * clients and from the nodes that place blocks, block reads, and the namespace calls of clients
+ * ({@link MetaWireHandler}). Each connection runs on a virtual thread of its own, with blocking
+ * socket and file I/O.
  */
 public final class BlockDataServer implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(BlockDataServer.class);
@@ -43,13 +44,16 @@ public final class BlockDataServer implements Closeable {
   private final ReplicationSettings settings;
   private final Quarantine quarantine;
   private final Clock clock;
+  private final MetaWireHandler metaCalls;
   private final ServerSocketChannel listener;
   private final Set<BlockWire.Connection> open = ConcurrentHashMap.newKeySet();
   private final Thread acceptor;
 
   /** Listens on {@code address} and starts accepting connections. */
-  public BlockDataServer(InetSocketAddress address, String selfId, BlockStore store, Placement placement,
-      ReplicationSettings settings, Quarantine quarantine, Clock clock) throws IOException {
+  public BlockDataServer(InetSocketAddress address, String selfId, BlockStore store,
+      Placement placement, ReplicationSettings settings, Quarantine quarantine, Clock clock,
+      MetaWireHandler metaCalls) throws IOException {
+    this.metaCalls = metaCalls;
     this.selfId = selfId;
     this.store = store;
     this.placement = placement;
@@ -103,6 +107,7 @@ public final class BlockDataServer implements Closeable {
             new BlockWriteHandler(selfId, store, placement, settings, clock).serve(c);
         case BlockWire.READ -> read(c);
         case BlockWire.VERIFY -> verify(c);
+        case BlockWire.META -> metaCalls.serve(c);
         default -> log.warn("block data port of {}: unknown operation {} from {}", selfId,
             operation, socket.getRemoteSocketAddress());
       }
