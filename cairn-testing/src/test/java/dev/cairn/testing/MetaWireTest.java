@@ -118,6 +118,23 @@ class MetaWireTest {
   }
 
   @Test
+  void aNodeStopsWithoutWaitingOutAClientsIdleConnection() throws IOException {
+    MiniCluster.Node follower = aFollower();
+    try (MetaWire wire = new MetaWire(TIMEOUT_MS)) {
+      wire.call(follower.address(), MetaWire.STAT, path("/"), StatResponse.parser());
+      assertThat(wire.idleConnections(follower.address())).isEqualTo(1);
+
+      long started = System.nanoTime();
+      cluster.stop(follower.id());
+      Duration stopping = Duration.ofNanos(System.nanoTime() - started);
+      cluster.restart(follower.id());
+
+      // The node gives operations under way 5 s to finish; a connection between calls is not one.
+      assertThat(stopping).isLessThan(Duration.ofMillis(4_500));
+    }
+  }
+
+  @Test
   void anUnknownMethodEndsThatConnectionAndTheNodeGoesOnServing() throws IOException {
     String leader = leaderAddress();
     try (BlockWire.Connection c = BlockWire.Connection.open(leader, BlockWire.META, TIMEOUT_MS)) {

@@ -47,6 +47,8 @@ public final class BlockDataServer implements Closeable {
   private final MetaWireHandler metaCalls;
   private final ServerSocketChannel listener;
   private final Set<BlockWire.Connection> open = ConcurrentHashMap.newKeySet();
+  // Namespace connections waiting for their client's next call: a stop closes them at once.
+  private final Set<BlockWire.Connection> betweenCalls = ConcurrentHashMap.newKeySet();
   private final Thread acceptor;
 
   /** Listens on {@code address} and starts accepting connections. */
@@ -107,7 +109,7 @@ public final class BlockDataServer implements Closeable {
             new BlockWriteHandler(selfId, store, placement, settings, clock).serve(c);
         case BlockWire.READ -> read(c);
         case BlockWire.VERIFY -> verify(c);
-        case BlockWire.META -> metaCalls.serve(c);
+        case BlockWire.META -> metaCalls.serve(c, betweenCalls, () -> !listener.isOpen());
         default -> log.warn("block data port of {}: unknown operation {} from {}", selfId,
             operation, socket.getRemoteSocketAddress());
       }
@@ -217,8 +219,9 @@ public final class BlockDataServer implements Closeable {
   }
 
   /**
-   * Stops accepting connections, lets those open finish for up to {@code graceMs}, then closes
-   * what is left: a block write cut off is not acknowledged, and its sender tries again.
+   * Stops accepting connections, closes the namespace connections that wait for a call, lets the
+   * operations under way finish for up to {@code graceMs}, then closes what is left: a block write
+   * cut off is not acknowledged, and its sender tries again.
    */
   public void close(long graceMs) {
     try {
@@ -226,6 +229,7 @@ public final class BlockDataServer implements Closeable {
     } catch (IOException e) {
       // closing anyway
     }
+    betweenCalls.forEach(BlockWire.Connection::close);
     long deadline = System.nanoTime() + graceMs * 1_000_000;
     while (!open.isEmpty() && System.nanoTime() < deadline) {
       try {

@@ -15,6 +15,7 @@ import dev.cairn.proto.StatResponse;
 import io.grpc.stub.StreamObserver;
 import java.io.EOFException;
 import java.io.IOException;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -48,10 +49,25 @@ public final class MetaWireHandler {
     this.leaderAddress = leaderAddress;
   }
 
-  /** Answers calls until the client closes the connection. */
-  public void serve(BlockWire.Connection c) throws IOException {
+  /**
+   * Answers calls until the client closes the connection, or until {@code stopping} says the
+   * node is stopping. While it waits for the next call the connection is in {@code betweenCalls},
+   * where the node's stop closes it instead of waiting for it: a client keeps idle connections.
+   */
+  public void serve(BlockWire.Connection c, Set<BlockWire.Connection> betweenCalls,
+      BooleanSupplier stopping) throws IOException {
     while (true) {
-      int method = c.in.read();
+      int method;
+      betweenCalls.add(c);
+      try {
+        // Checked after joining the set: a stop either finds the connection there or is seen.
+        if (stopping.getAsBoolean()) {
+          return;
+        }
+        method = c.in.read();
+      } finally {
+        betweenCalls.remove(c);
+      }
       if (method < 0) {
         return; // the client closed it between calls
       }
