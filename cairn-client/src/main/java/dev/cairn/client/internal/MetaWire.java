@@ -44,7 +44,11 @@ public final class MetaWire implements Closeable {
   private final Set<BlockWire.Connection> busy = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
-  private record Idle(BlockWire.Connection connection, long sinceNanos) {}
+  private record Idle(BlockWire.Connection connection, long sinceNanos) {
+    boolean stale() {
+      return System.nanoTime() - sinceNanos >= IDLE_KEEP_MS * 1_000_000;
+    }
+  }
 
   /** An answer and the leader the node named, or null. */
   public record Answer<T>(T response, String leaderHint) {}
@@ -110,7 +114,7 @@ public final class MetaWire implements Closeable {
   private static BlockWire.Connection takeIdle(ConcurrentLinkedDeque<Idle> pool) {
     // Most recently used first: those are the least likely to have been closed by the node.
     for (Idle i; (i = pool.poll()) != null; ) {
-      if (System.nanoTime() - i.sinceNanos() < IDLE_KEEP_MS * 1_000_000) {
+      if (!i.stale()) {
         return i.connection();
       }
       i.connection().close();
@@ -121,8 +125,7 @@ public final class MetaWire implements Closeable {
   private static void trimOldest(ConcurrentLinkedDeque<Idle> pool) {
     // Those at the far end are the ones a burst of calls opened and calmer times left unused.
     Idle oldest = pool.peekLast();
-    if (oldest != null && System.nanoTime() - oldest.sinceNanos() >= IDLE_KEEP_MS * 1_000_000
-        && pool.removeLastOccurrence(oldest)) {
+    if (oldest != null && oldest.stale() && pool.removeLastOccurrence(oldest)) {
       oldest.connection().close();
     }
   }

@@ -346,15 +346,25 @@ public final class RaftMeta implements Closeable {
         lingerTarget = target;
         long generation = ++lingerGeneration;
         lingerTimer.schedule(() -> endLinger(generation), LINGER_NANOS, TimeUnit.NANOSECONDS);
-      } else if (queue.isEmpty()) {
-        entriesInFlight--;
       } else {
-        next = takeBatch();
+        next = takeBatchOrFreeSlot();
       }
     }
     if (next != null) {
       propose(next);
     }
+  }
+
+  /**
+   * The next batch, or null with the entry slot given back when nothing waits; called holding
+   * the queue's lock.
+   */
+  private List<Pending> takeBatchOrFreeSlot() {
+    if (queue.isEmpty()) {
+      entriesInFlight--;
+      return null;
+    }
+    return takeBatch();
   }
 
   private void endLinger(long generation) {
@@ -364,11 +374,7 @@ public final class RaftMeta implements Closeable {
         return;
       }
       lingering = false;
-      if (queue.isEmpty()) {
-        entriesInFlight--;
-      } else {
-        next = takeBatch();
-      }
+      next = takeBatchOrFreeSlot();
     }
     if (next != null) {
       propose(next);
