@@ -302,6 +302,9 @@ public final class MemoryNamespace implements Namespace {
         case BATCH ->
             // The log adapter applies a batch's commands one by one, each at an index of its own.
             throw new MetaFailure(ErrorCode.INVALID_ARGUMENT, "a batch is not one command");
+        case READ ->
+            // The log adapter answers a read from the log with query(): it changes nothing.
+            throw new MetaFailure(ErrorCode.INVALID_ARGUMENT, "a read is not a command");
         case OP_NOT_SET ->
             throw new MetaFailure(ErrorCode.INVALID_ARGUMENT, "the command has no operation");
       };

@@ -269,9 +269,13 @@ final class NamespaceStateMachine extends BaseStateMachine {
     try {
       MetaCommand command =
           MetaCommand.parseFrom(entry.getStateMachineLogEntry().getLogData().newInput());
+      // A read from the log is answered on every voter alike: a client that retries it at a new
+      // leader may be given the answer this node cached for it as a follower.
       MessageLite reply = command.hasBatch()
           ? applyBatch(command.getBatch(), index)
-          : namespace.apply(command, namespaceIndex(index, 0));
+          : command.hasRead()
+              ? namespace.query(command.getRead())
+              : namespace.apply(command, namespaceIndex(index, 0));
       updateLastAppliedTermIndex(entry.getTerm(), index);
       return CompletableFuture.completedFuture(new Local(reply));
     } catch (IOException e) {

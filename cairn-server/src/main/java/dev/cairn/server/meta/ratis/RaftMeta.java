@@ -27,7 +27,8 @@ import java.util.function.Supplier;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.netty.NettyConfigKeys;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
@@ -40,6 +41,7 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -47,7 +49,7 @@ import org.apache.ratis.util.TimeDuration;
 
 /**
  * The namespace replicated by Apache Ratis: this node's Raft peer, and a Raft client through which
- * the node proposes commands and linearizable queries (Ratis forwards them to the leader). On the
+ * a node that does not lead sends commands, and queries as log entries, to the leader. On the
  * leader, commands and queries go straight to the local Raft server, in process: no RPC, no
  * serialization, which is most of the cost of a small commit or a stat. All of Ratis stays behind
  * this class and {@link NamespaceStateMachine}.
@@ -143,8 +145,12 @@ public final class RaftMeta implements Closeable {
     RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
     String raftAddress = NodeConfig.raftAddress(config.listen());
     int colon = raftAddress.lastIndexOf(':');
-    GrpcConfigKeys.Server.setHost(p, raftAddress.substring(0, colon));
-    GrpcConfigKeys.Server.setPort(p, Integer.parseInt(raftAddress.substring(colon + 1)));
+    // Netty, not gRPC: the same Raft messages without HTTP/2, measured cheaper per entry (see
+    // docs/architecture.md). Its server cannot answer a follower's read-index request, so no
+    // linearizable read is ever sent to a follower: see query().
+    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.NETTY);
+    NettyConfigKeys.Server.setHost(p, raftAddress.substring(0, colon));
+    NettyConfigKeys.Server.setPort(p, Integer.parseInt(raftAddress.substring(colon + 1)));
     // Linearizable reads: the leader confirms its leadership (ReadIndex) before answering.
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     // With a lease the leader answers reads without a heartbeat round while it has heard from a
@@ -183,10 +189,8 @@ public final class RaftMeta implements Closeable {
     // allow entries of several MiB (the write buffer must exceed the appender's limit).
     p.set("raft.server.log.appender.buffer.byte-limit", "8MB");
     p.set("raft.server.log.write.buffer.size", "16MB");
-    GrpcConfigKeys.setMessageSizeMax(p, org.apache.ratis.util.SizeInBytes.valueOf("32MB"));
-    // Snapshots reach a lagging follower in chunks, each one gRPC message with a header: keep
-    // chunks well under the message limit (at the default 16 MiB they exceeded it, and a follower
-    // behind a snapshot could never catch up).
+    // Snapshots reach a lagging follower in chunks, each one message held whole in memory on both
+    // sides: 4 MiB chunks keep that bounded while a large namespace still moves in few round trips.
     p.set("raft.server.log.appender.snapshot.chunk.size.max", "4MB");
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
 
@@ -435,12 +439,19 @@ public final class RaftMeta implements Closeable {
 
   /**
    * Answers a query linearizably: on the leader while its lease holds (or after a ReadIndex
-   * round), on a follower through the leader.
+   * round); elsewhere as an entry of the log, which the leader answers once it is committed. A
+   * read-only request is never sent to another node: one that reached a follower would ask the
+   * leader for a read index, which Ratis's Netty server cannot answer, and so would wait out the
+   * Raft client's timeout. A node reads this way only until its clients have moved to the leader,
+   * which every answer names.
    */
   public CompletableFuture<MetaQueryResult> query(MetaQuery query) {
     Message message = new NamespaceStateMachine.Local(query);
-    return onLeader(RaftClientRequest.readRequestType(), message, QUERY_RESULT,
-        () -> call(c -> c.io().sendReadOnly(message), QUERY_RESULT));
+    return onLeader(RaftClientRequest.readRequestType(), message, QUERY_RESULT, () -> {
+      Message read = NamespaceStateMachine.message(
+          MetaCommand.newBuilder().setRead(query).build().toByteArray());
+      return call(c -> c.io().send(read), QUERY_RESULT);
+    });
   }
 
   /**
