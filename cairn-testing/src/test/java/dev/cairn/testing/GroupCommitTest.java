@@ -64,6 +64,48 @@ class GroupCommitTest {
     }
   }
 
+  @Test
+  void concurrentRenamesShareLogEntriesAndAllLand() throws Exception {
+    int renamers = 8;
+    int each = 40;
+    try (MiniCluster cluster = MiniCluster.builder().nodes(3).build().start();
+        CairnClient client = cluster.newClient()) {
+      client.mkdir("/moving", false);
+      for (int r = 0; r < renamers; r++) {
+        for (int i = 0; i < each; i++) {
+          client.create("/moving/a" + r + "-" + i);
+        }
+      }
+      MiniCluster.Node leader = cluster.node(cluster.leaderId());
+      long appliedBefore = leader.server().appliedIndex();
+
+      ExecutorService pool = Executors.newFixedThreadPool(renamers);
+      List<Future<?>> running = new ArrayList<>();
+      for (int r = 0; r < renamers; r++) {
+        int renamer = r;
+        running.add(pool.submit(() -> {
+          for (int i = 0; i < each; i++) {
+            client.rename("/moving/a" + renamer + "-" + i, "/moving/b" + renamer + "-" + i);
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : running) {
+        f.get();
+      }
+      pool.shutdown();
+      long entries = leader.server().appliedIndex() - appliedBefore;
+      int renames = renamers * each;
+
+      // The linger holds an entry for the renamers just answered, so entries carry several.
+      assertThat(entries).as("log entries for %d renames", renames).isLessThan(renames);
+      assertThat(client.list("/moving"))
+          .extracting(FileStatus::path)
+          .hasSize(renames)
+          .allMatch(path -> path.startsWith("/moving/b"));
+    }
+  }
+
   private static String path(int writer, int i) {
     return "/many/w" + writer + "-" + i;
   }

@@ -267,8 +267,10 @@ final class NamespaceStateMachine extends BaseStateMachine {
     long index = entry.getIndex();
     MetaResult result;
     try {
-      MetaCommand command =
-          MetaCommand.parseFrom(entry.getStateMachineLogEntry().getLogData().newInput());
+      // Parsed from the entry's own buffer, not through a stream that copies it in chunks first;
+      // the bytes of inline files are still copied out of it, so nothing keeps the entry alive.
+      MetaCommand command = MetaCommand.parseFrom(
+          entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
       // A read from the log is answered on every voter alike: a client that retries it at a new
       // leader may be given the answer this node cached for it as a follower.
       MessageLite reply = command.hasBatch()
