@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
@@ -75,6 +76,14 @@ final class NamespaceStateMachine extends BaseStateMachine {
   /** The index of the newest snapshot Ratis was told of, or loaded; on the applying thread only. */
   private long reported = -1;
   private volatile long retryAfter = System.nanoTime();
+  // Ratis asks for the latest snapshot on every append a follower takes and at several steps of
+  // the leader's; its storage remembers a snapshot it has found but, while there is none, lists
+  // the directory again at each call: about two listings per log entry on every node of a young
+  // cluster. So a listing that found none is remembered until a snapshot may have appeared: one
+  // written here, or one the leader installed (pause, reinitialize). Each such event counts one
+  // change; a listing that found nothing notes the count it began under.
+  private final AtomicLong snapshotChanges = new AtomicLong();
+  private volatile long noSnapshotAsOf = -1;
 
   NamespaceStateMachine(Namespace namespace) {
     this.namespace = namespace;
@@ -95,6 +104,7 @@ final class NamespaceStateMachine extends BaseStateMachine {
   /** Ratis pauses the state machine before it installs a snapshot and reloads it. */
   @Override
   public void pause() {
+    forgetSnapshotLookup();
     if (getLifeCycleState() == LifeCycle.State.RUNNING) {
       getLifeCycle().transition(LifeCycle.State.PAUSING);
       getLifeCycle().transition(LifeCycle.State.PAUSED);
@@ -104,6 +114,7 @@ final class NamespaceStateMachine extends BaseStateMachine {
   @Override
   public void reinitialize() throws IOException {
     // Called, paused, after the leader installed a snapshot on this follower: load it and run on.
+    forgetSnapshotLookup();
     loadSnapshot(storage.loadLatestSnapshot());
     if (getLifeCycleState() == LifeCycle.State.PAUSED) {
       getLifeCycle().transition(LifeCycle.State.STARTING);
@@ -129,6 +140,32 @@ final class NamespaceStateMachine extends BaseStateMachine {
   @Override
   public StateMachineStorage getStateMachineStorage() {
     return storage;
+  }
+
+  /**
+   * The newest snapshot on disk, or null; without listing the directory again when the last
+   * listing found none and no snapshot has been written or installed since. Between a leader's
+   * snapshot landing on disk and {@link #reinitialize} this may still answer null, as Ratis's own
+   * storage keeps answering the older snapshot it knew: Ratis tracks an installed snapshot itself
+   * until the state machine has loaded it.
+   */
+  @Override
+  public SingleFileSnapshotInfo getLatestSnapshot() {
+    long changes = snapshotChanges.get();
+    if (noSnapshotAsOf == changes) {
+      return null;
+    }
+    SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
+    if (latest == null) {
+      // A snapshot that appeared during the listing has counted a change already: the next call
+      // lists again.
+      noSnapshotAsOf = changes;
+    }
+    return latest;
+  }
+
+  private void forgetSnapshotLookup() {
+    snapshotChanges.incrementAndGet();
   }
 
   /**
@@ -210,6 +247,7 @@ final class NamespaceStateMachine extends BaseStateMachine {
     }
     storage.updateLatestSnapshot(new SingleFileSnapshotInfo(
         new org.apache.ratis.server.storage.FileInfo(target.toPath(), digest), last));
+    forgetSnapshotLookup();
   }
 
   /** Deletes the partial files of snapshots whose writing a stop or a crash cut short. */
