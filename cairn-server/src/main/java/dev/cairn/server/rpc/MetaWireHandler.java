@@ -27,7 +27,7 @@ import java.util.function.Supplier;
  * Serves namespace calls on a {@link BlockWire#META} connection of the data port, framed as
  * {@link MetaWire} says, by handing each to the same {@link MetaGrpcService} methods that gRPC
  * calls: the checks, the batching of mutations and the linearizable reads are theirs. Runs on the
- * connection's own (virtual) thread, which waits for each answer before it reads the next call.
+ * connection's own (platform) thread, which waits for each answer before it reads the next call.
  */
 public final class MetaWireHandler {
   // The namespace answers a mutation UNAVAILABLE itself when the leader does not confirm it in
