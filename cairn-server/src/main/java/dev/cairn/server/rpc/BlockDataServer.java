@@ -21,6 +21,7 @@ import java.time.Clock;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,14 @@ public final class BlockDataServer implements Closeable {
   // A reader may take its time, but not forever: a client cut off mid-read would otherwise hold
   // a thread and an open block file.
   private static final long READ_OPERATION_DEADLINE_MS = 10 * 60_000;
+  /**
+   * System property: the most namespace connections served on platform threads at once (default
+   * 256); those beyond it are served on their virtual threads, a little slower, so that many
+   * clients cannot make a node run out of threads.
+   */
+  public static final String META_PLATFORM_THREADS_KEY = "cairn.meta.platform-threads";
+  /** The name of the platform threads that serve namespace connections. */
+  public static final String META_THREAD_NAME = "cairn-meta-conn";
 
   private final String selfId;
   private final BlockStore store;
@@ -51,6 +60,8 @@ public final class BlockDataServer implements Closeable {
   // Namespace connections waiting for their client's next call: a stop closes them at once.
   private final Set<BlockWire.Connection> betweenCalls = ConcurrentHashMap.newKeySet();
   private final Thread acceptor;
+  private final Semaphore metaThreads =
+      new Semaphore(Math.max(0, Integer.getInteger(META_PLATFORM_THREADS_KEY, 256)));
 
   /** Listens on {@code address} and starts accepting connections. */
   public BlockDataServer(InetSocketAddress address, String selfId, BlockStore store,
@@ -112,10 +123,10 @@ public final class BlockDataServer implements Closeable {
         case BlockWire.READ -> read(c);
         case BlockWire.VERIFY -> verify(c);
         case BlockWire.META -> {
-          BlockWire.Connection meta = c;
-          Thread.ofPlatform().daemon().name("cairn-meta-conn")
-              .start(() -> serveMeta(socket, meta));
-          handedOff = true;
+          handedOff = metaThreads.tryAcquire() && startMetaThread(socket, c);
+          if (!handedOff) {
+            metaCalls.serve(c, betweenCalls, () -> !listener.isOpen());
+          }
         }
         default -> log.warn("block data port of {}: unknown operation {} from {}", selfId,
             operation, socket.getRemoteSocketAddress());
@@ -133,13 +144,37 @@ public final class BlockDataServer implements Closeable {
   }
 
   /**
+   * Hands a namespace connection to a platform thread of its own, which gives back its permit when
+   * the connection ends; false, with the permit given back, if the process cannot start one.
+   */
+  private boolean startMetaThread(Socket socket, BlockWire.Connection c) {
+    try {
+      Thread.ofPlatform().daemon().name(META_THREAD_NAME).start(() -> {
+        try {
+          serveMeta(socket, c);
+        } finally {
+          metaThreads.release();
+        }
+      });
+      return true;
+    } catch (OutOfMemoryError e) {
+      // No native thread to be had: the connection stays on its virtual thread.
+      metaThreads.release();
+      log.warn("block data port of {}: no platform thread for a namespace connection: {}",
+          selfId, e.getMessage());
+      return false;
+    }
+  }
+
+  /**
    * Answers a client's namespace calls on a platform thread of the connection's own. A call is a
    * short turn, a small request and a small answer, so the wake-ups around it are most of its
    * cost: a platform thread blocked in a read is woken by the kernel, where a virtual thread is
    * woken through the JDK's poller and then scheduled on a carrier. On 3 local nodes, 8-thread
    * renames ran 6-12% faster with 4-10% less node CPU per rename, and 1-thread stats were often
    * faster (see docs/architecture.md). A client keeps a few such connections per node, and an idle
-   * one is closed after a minute, so the threads stay few.
+   * one is closed after a minute, so the threads stay few; past {@link #META_PLATFORM_THREADS_KEY}
+   * of them, connections stay on virtual threads.
    */
   private void serveMeta(Socket socket, BlockWire.Connection c) {
     try {
