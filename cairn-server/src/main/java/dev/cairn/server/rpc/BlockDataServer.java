@@ -131,11 +131,8 @@ public final class BlockDataServer implements Closeable {
         default -> log.warn("block data port of {}: unknown operation {} from {}", selfId,
             operation, socket.getRemoteSocketAddress());
       }
-    } catch (IOException e) {
-      log.debug("block data connection from {} ended: {}", socket.getRemoteSocketAddress(),
-          e.getMessage());
-    } catch (RuntimeException e) {
-      log.error("block data connection from {} failed", socket.getRemoteSocketAddress(), e);
+    } catch (IOException | RuntimeException e) {
+      logEnd(socket, e);
     } finally {
       if (!handedOff) {
         release(socket, c);
@@ -179,13 +176,20 @@ public final class BlockDataServer implements Closeable {
   private void serveMeta(Socket socket, BlockWire.Connection c) {
     try {
       metaCalls.serve(c, betweenCalls, () -> !listener.isOpen());
-    } catch (IOException e) {
-      log.debug("namespace connection from {} ended: {}", socket.getRemoteSocketAddress(),
-          e.getMessage());
-    } catch (RuntimeException e) {
-      log.error("namespace connection from {} failed", socket.getRemoteSocketAddress(), e);
+    } catch (IOException | RuntimeException e) {
+      logEnd(socket, e);
     } finally {
       release(socket, c);
+    }
+  }
+
+  /** Logs a connection that ended early: a peer gone away at debug level, a bug as an error. */
+  private static void logEnd(Socket socket, Exception e) {
+    if (e instanceof IOException) {
+      log.debug("block data connection from {} ended: {}", socket.getRemoteSocketAddress(),
+          e.getMessage());
+    } else {
+      log.error("block data connection from {} failed", socket.getRemoteSocketAddress(), e);
     }
   }
 
