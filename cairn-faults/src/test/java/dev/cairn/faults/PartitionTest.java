@@ -107,6 +107,77 @@ class PartitionTest {
     });
   }
 
+  /**
+   * Writes sent through the leader at the moment it is cut off. It cannot know yet that it no
+   * longer leads, but it must not count a follower as holding an entry before that follower has
+   * said so: whatever it acknowledges must be on a majority, and so survive the heal, when the
+   * new leader's log wins. (A leader that counted its appends as they left would acknowledge
+   * these small files from its own log alone, and lose them at the heal.)
+   */
+  @Test
+  void whatALeaderAcknowledgesAsItIsCutOffSurvivesTheHeal(Seed seed) throws Exception {
+    SplittableRandom random = new SplittableRandom(seed.value());
+    inPrivateNetwork(Duration.ofSeconds(40), (cluster, net) -> {
+      cluster.start(Duration.ofSeconds(120));
+      String leader = cluster.status().leaderId();
+      Map<String, Content> acknowledged = new LinkedHashMap<>();
+      ExecutorService pool = Executors.newFixedThreadPool(4);
+      try (CairnClient viaLeader = cluster.clientFor(List.of(leader), Duration.ofSeconds(3))) {
+        viaLeader.mkdir("/cut", true);
+        write(viaLeader, "/cut/warm-up", Content.of(random.nextLong(), 2048), acknowledged);
+
+        log("cutting off the leader %s with writes on their way through it", leader);
+        net.isolate(cluster.ids().indexOf(leader));
+        List<CompletableFuture<Void>> writes = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+          String path = "/cut/f" + i;
+          Content c = Content.of(random.nextLong(), 1 + random.nextInt(4096));
+          writes.add(CompletableFuture.runAsync(() -> {
+            try {
+              viaLeader.write(path, c.bytes());
+              synchronized (acknowledged) {
+                acknowledged.put(path, c);
+              }
+              log("ACKNOWLEDGED %s through the cut-off leader", path);
+            } catch (Exception e) {
+              log("%s failed, as it may: %s", path, e.getMessage());
+            }
+          }, pool));
+        }
+        CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new))
+            .get(120, TimeUnit.SECONDS);
+        // Heal only once the others lead themselves: until then the cut-off leader's appends,
+        // still retransmitted by TCP, could reach them and make its acknowledgements true.
+        List<String> rest = new ArrayList<>(cluster.ids());
+        rest.remove(leader);
+        try (CairnClient majority = cluster.clientFor(rest, Duration.ofSeconds(30))) {
+          String newLeader = awaitNewLeader(majority, rest, leader);
+          write(majority, "/cut/through-" + newLeader, Content.of(random.nextLong(), 512),
+              acknowledged);
+        }
+        net.heal(cluster.ids().indexOf(leader));
+      } finally {
+        pool.shutdownNow();
+      }
+
+      try (CairnClient all = cluster.newClient(Duration.ofSeconds(30));
+          ClusterChecker checker = new ClusterChecker(all, cluster.addressMap(),
+              cluster.dataDirs(), 3)) {
+        assertThat(checker.awaitConverged(Duration.ofSeconds(120)))
+            .as("problems left after the heal").isEmpty();
+        for (String id : cluster.ids()) {
+          try (CairnClient via = cluster.clientFor(List.of(id), Duration.ofSeconds(30))) {
+            for (Map.Entry<String, Content> f : acknowledged.entrySet()) {
+              assertThat(Workload.readDigest(via, f.getKey()))
+                  .as("acknowledged %s read through %s after the heal", f.getKey(), id)
+                  .isEqualTo(f.getValue().digest());
+            }
+          }
+        }
+      }
+    });
+  }
+
   private interface Scenario {
     void run(ProcessCluster cluster, PrivateNetwork net) throws Exception;
   }
@@ -165,11 +236,7 @@ class PartitionTest {
     try (CairnClient majority = cluster.clientFor(rest, Duration.ofSeconds(30));
         CairnClient isolated = cluster.clientFor(List.of(oldLeader), Duration.ofSeconds(5));
         NodeProbe probe = new NodeProbe(cluster)) {
-      String newLeader = Awaitility.await("a new leader among " + rest)
-          .atMost(Duration.ofSeconds(60))
-          .ignoreExceptions()
-          .until(() -> majority.clusterStatus().leaderId(),
-              l -> l != null && !l.equals(oldLeader));
+      String newLeader = awaitNewLeader(majority, rest, oldLeader);
       log("new leader %s after %d ms", newLeader, (System.nanoTime() - isolatedAt) / 1_000_000);
 
       // The majority keeps taking writes: overwrites of old files and new ones.
@@ -308,6 +375,15 @@ class PartitionTest {
     acknowledged.put(path, c);
     log("wrote %s (%d bytes) in %d ms: version %d", path, c.length(),
         (System.nanoTime() - t0) / 1_000_000, s.version());
+  }
+
+  /** Waits until the nodes {@code rest}, seen through {@code majority}, follow a new leader. */
+  private static String awaitNewLeader(CairnClient majority, List<String> rest, String oldLeader) {
+    return Awaitility.await("a new leader among " + rest)
+        .atMost(Duration.ofSeconds(60))
+        .ignoreExceptions()
+        .until(() -> majority.clusterStatus().leaderId(),
+            l -> l != null && !l.equals(oldLeader));
   }
 
   /** A line of the test's own story, with the wall-clock time the node logs use. */

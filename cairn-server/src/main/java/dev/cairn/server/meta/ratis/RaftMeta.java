@@ -9,6 +9,7 @@ import dev.cairn.proto.MetaResult;
 import dev.cairn.server.NodeConfig;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,6 +32,7 @@ import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.netty.NettyConfigKeys;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
@@ -41,7 +43,6 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
-import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -66,6 +67,7 @@ public final class RaftMeta implements Closeable {
   private final RaftServer server;
   private final RaftProperties properties;
   private volatile RaftClient client;
+  private volatile RaftClientAsynchronousProtocol submitter;
   // Ratis's blocking calls, one virtual thread each: requests stay independent of one another,
   // where the ordered async API would hold every later request behind a slow or failed one.
   private final ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
@@ -156,10 +158,11 @@ public final class RaftMeta implements Closeable {
     RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
     String raftAddress = NodeConfig.raftAddress(config.listen());
     int colon = raftAddress.lastIndexOf(':');
-    // Netty, not gRPC: the same Raft messages without HTTP/2, measured cheaper per entry (see
-    // docs/architecture.md). Its server cannot answer a follower's read-index request, so no
-    // linearizable read is ever sent to a follower: see query().
-    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.NETTY);
+    // Cairn's own Raft transport (CairnRaftRpc): Ratis's Netty messages on plain sockets, with a
+    // leader that pipelines its appends and sends new entries from the proposing thread; see
+    // docs/architecture.md. It listens where the Netty server would, and, like it, cannot answer
+    // a follower's read-index request, so no linearizable read is sent to a follower: see query().
+    RaftConfigKeys.Rpc.setType(p, new CairnRaftRpc());
     NettyConfigKeys.Server.setHost(p, raftAddress.substring(0, colon));
     NettyConfigKeys.Server.setPort(p, Integer.parseInt(raftAddress.substring(colon + 1)));
     // Linearizable reads: the leader confirms its leadership (ReadIndex) before answering.
@@ -356,7 +359,10 @@ public final class RaftMeta implements Closeable {
     List<Pending> next = null;
     synchronized (queue) {
       int target = Math.min(NamespaceStateMachine.MAX_BATCH, queue.size() + answered);
-      if (LINGER_NANOS > 0 && queue.size() < target) {
+      // Lingering for one command while none waits is what a free slot does already (the next
+      // command goes out as it comes), without a timer to wake: a lone writer's case.
+      boolean lingerForOne = target == 1 && queue.isEmpty();
+      if (LINGER_NANOS > 0 && queue.size() < target && !lingerForOne) {
         lingering = true;
         lingerTarget = target;
         lingerStartNanos = System.nanoTime();
@@ -522,15 +528,17 @@ public final class RaftMeta implements Closeable {
         .build();
     CompletableFuture<RaftClientReply> reply;
     try {
-      reply = server.submitClientRequestAsync(request);
+      reply = type.isReadOnly()
+          ? submitter().submitClientRequestAsync(request)
+          : submitWrite(request);
     } catch (IOException e) {
       return elsewhere.get();
     }
-    // A read the leader's lease answers is done already: finish it on this thread. Anything else
-    // completes on a Ratis thread, which must not be kept busy answering clients.
-    CompletableFuture<RaftClientReply> settled = reply.isDone()
-        ? reply.handle((r, error) -> r)
-        : reply.handleAsync((r, error) -> r, callers);
+    // The reply is finished on the thread that completes it: this one for a read the leader's
+    // lease answers, else the Ratis thread that applied the entry or saw the read index. What
+    // follows is cheap (wake the callers, send the next entry), and a hand-off to another thread
+    // cost a wake-up per entry, which on a busy machine waits its turn for a CPU.
+    CompletableFuture<RaftClientReply> settled = reply.handle((r, error) -> r);
     return settled.thenCompose(r -> {
       if (r == null || r.getNotLeaderException() != null
           || r.getException() instanceof LeaderNotReadyException) {
@@ -539,6 +547,41 @@ public final class RaftMeta implements Closeable {
       checkReply(r);
       return CompletableFuture.completedFuture(parse(r, parser));
     });
+  }
+
+  /**
+   * Hands a write to the local Raft server and sends the new entry to the followers from this
+   * thread (see {@link PipelinedLogAppender#sendingFromProposer}).
+   */
+  private CompletableFuture<RaftClientReply> submitWrite(RaftClientRequest request)
+      throws IOException {
+    RaftClientAsynchronousProtocol submitter = submitter();
+    try {
+      return PipelinedLogAppender.sendingFromProposer(() -> {
+        try {
+          return submitter.submitClientRequestAsync(request);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+  }
+
+  /**
+   * Where this node's own requests enter Ratis: its Raft division itself where it can be had. The
+   * server's own entry point first hands every request to a thread of its client pool and waits
+   * for it there, a hop that cost a thread wake-up and tens of microseconds of CPU per entry.
+   */
+  private RaftClientAsynchronousProtocol submitter() throws IOException {
+    RaftClientAsynchronousProtocol s = submitter;
+    if (s == null) {
+      RaftServer.Division division = server.getDivision(group.getGroupId());
+      s = division instanceof RaftClientAsynchronousProtocol direct ? direct : server;
+      submitter = s;
+    }
+    return s;
   }
 
   private static RaftPeer peer(String id, String clientAddress) {
