@@ -252,7 +252,8 @@ final class RaftWireServer
       reply = CompletableFuture.failedFuture(t);
     }
     return reply.handle((r, error) -> error == null ? r
-        : exceptionReply(header, IOUtils.asIOException(JavaUtils.unwrapCompletionException(error))));
+        : exceptionReply(header,
+            IOUtils.asIOException(JavaUtils.unwrapCompletionException(error))));
   }
 
   private CompletableFuture<RaftNettyServerReplyProto> dispatch(RaftNettyServerRequestProto proto)
@@ -313,7 +314,8 @@ final class RaftWireServer
             .thenApply(r -> reply.setGroupInfoReply(ClientProtoUtils.toGroupInfoReplyProto(r))
                 .build());
       }
-      default -> throw new IOException("unsupported Raft request " + proto.getRaftNettyServerRequestCase());
+      default -> throw new IOException(
+          "unsupported Raft request " + proto.getRaftNettyServerRequestCase());
     }
   }
 
