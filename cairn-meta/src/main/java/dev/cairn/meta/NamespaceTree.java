@@ -32,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * The namespace's data and the rules that change it: the directory tree, the block index, the list
@@ -156,9 +157,10 @@ final class NamespaceTree {
       throw new MetaFailure(
           ErrorCode.IS_A_DIRECTORY, "cannot write " + quote(path) + ": it is a directory");
     }
-    DirectoryInode parent = parentDirectory(path, names, "cannot write " + quote(path));
-    byte[] name = NameBytes.encode(names.get(names.size() - 1));
-    Inode found = parent.child(name);
+    DirectoryInode parent = parentDirectory(path, names, () -> "cannot write " + quote(path));
+    byte[] name = lastName(names);
+    int slot = parent.slotOf(name);
+    Inode found = slot >= 0 ? parent.childAt(slot) : null;
     if (found instanceof DirectoryInode) {
       // Creating names a path that must be free: any entry there, a directory too, is a clash.
       if (request.getMode() == CommitMode.CREATE_NEW) {
@@ -263,7 +265,7 @@ final class NamespaceTree {
 
     // Every check has passed: change the state.
     if (existing == null) {
-      parent.link(target);
+      parent.linkAt(slot, target);
       parent.touch(index, timeMs);
       fileCount++;
     } else {
@@ -293,11 +295,13 @@ final class NamespaceTree {
     if (names.isEmpty()) {
       throw new MetaFailure(ErrorCode.INVALID_ARGUMENT, "cannot delete the root directory");
     }
-    Inode doomed = find(names);
-    if (doomed == null) {
+    DirectoryInode parent = directoryAt(names, names.size() - 1);
+    int slot = parent == null ? -1 : parent.slotOf(lastName(names));
+    if (slot < 0) {
       throw new MetaFailure(
           ErrorCode.NOT_FOUND, "cannot delete " + quote(path) + ": no such file or directory");
     }
+    Inode doomed = parent.childAt(slot);
     if (doomed instanceof DirectoryInode dir
         && !dir.isEmpty()
         && !request.getRecursive()) {
@@ -309,8 +313,7 @@ final class NamespaceTree {
               + dir.childCount()
               + " entries (delete recursively to remove them too)");
     }
-    DirectoryInode parent = doomed.parent;
-    parent.unlink(doomed);
+    parent.unlinkAt(slot);
     parent.touch(index, timeMs);
     forgetSubtree(doomed);
     return MetaResult.newBuilder().setStatus(OK).build();
@@ -321,53 +324,74 @@ final class NamespaceTree {
     String target = request.getTarget();
     List<String> sourceNames = checkedPath(source);
     List<String> targetNames = checkedPath(target);
-    String action = "cannot rename " + quote(source) + " to " + quote(target);
+    Supplier<String> action = () -> "cannot rename " + quote(source) + " to " + quote(target);
     if (sourceNames.isEmpty()) {
       throw new MetaFailure(ErrorCode.INVALID_ARGUMENT, "cannot rename the root directory");
     }
-    Inode moving = find(sourceNames);
-    if (moving == null) {
-      throw new MetaFailure(ErrorCode.NOT_FOUND, action + ": " + quote(source) + " does not exist");
+    // Each directory is searched once for each name: a rename within a directory of many entries
+    // spends most of its time in those searches.
+    DirectoryInode oldParent = directoryAt(sourceNames, sourceNames.size() - 1);
+    int from = oldParent == null ? -1 : oldParent.slotOf(lastName(sourceNames));
+    if (from < 0) {
+      throw new MetaFailure(
+          ErrorCode.NOT_FOUND, action.get() + ": " + quote(source) + " does not exist");
     }
+    Inode moving = oldParent.childAt(from);
     if (source.equals(target)) {
       return ok(info(moving, source, false));
     }
     // Like mv: a target that is an existing directory receives the entry under its own name.
+    DirectoryInode targetParent = null;
+    byte[] targetName = null;
+    int targetSlot = -1;
+    Inode targetNode = root;
+    if (!targetNames.isEmpty()) {
+      targetParent = parentDirectory(target, targetNames, action);
+      targetName = lastName(targetNames);
+      targetSlot = targetParent.slotOf(targetName);
+      targetNode = targetSlot >= 0 ? targetParent.childAt(targetSlot) : null;
+    }
     DirectoryInode newParent;
     byte[] newName;
     String newPath;
-    Inode targetNode = find(targetNames);
+    int to;
     if (targetNode instanceof DirectoryInode targetDir) {
       newParent = targetDir;
       newName = moving.name;
       newPath = childPath(target, moving.name());
+      to = targetDir.slotOf(newName);
     } else {
-      newParent = parentDirectory(target, targetNames, action);
-      newName = NameBytes.encode(targetNames.get(targetNames.size() - 1));
+      newParent = targetParent;
+      newName = targetName;
       newPath = target;
+      to = targetSlot;
     }
-    if (newParent == moving.parent && Arrays.equals(newName, moving.name)) {
+    if (to >= 0 && newParent.childAt(to) == moving) {
       // The entry is already where it was asked to go (mv /a/b /a).
       return ok(info(moving, source, false));
     }
     if (moving instanceof DirectoryInode movingDir && movingDir.isSelfOrAncestorOf(newParent)) {
       throw new MetaFailure(
           ErrorCode.INVALID_ARGUMENT,
-          action + ": a directory cannot move into itself or one of its subdirectories");
+          action.get() + ": a directory cannot move into itself or one of its subdirectories");
     }
-    String problem = PathNames.validate(newPath);
+    // The target path was checked already; only a path made under a target directory is new.
+    String problem = targetNode instanceof DirectoryInode ? PathNames.validate(newPath) : null;
     if (problem != null) {
-      throw new MetaFailure(ErrorCode.INVALID_ARGUMENT, action + ": " + problem);
+      throw new MetaFailure(ErrorCode.INVALID_ARGUMENT, action.get() + ": " + problem);
     }
-    if (newParent.child(newName) != null) {
+    if (to >= 0) {
       throw new MetaFailure(
-          ErrorCode.ALREADY_EXISTS, action + ": " + quote(newPath) + " already exists");
+          ErrorCode.ALREADY_EXISTS, action.get() + ": " + quote(newPath) + " already exists");
     }
 
-    DirectoryInode oldParent = moving.parent;
-    oldParent.unlink(moving);
-    moving.name = newName;
-    newParent.link(moving);
+    if (newParent == oldParent) {
+      oldParent.renameAt(from, to, newName);
+    } else {
+      oldParent.unlinkAt(from);
+      moving.name = newName;
+      newParent.linkAt(to, moving);
+    }
     oldParent.touch(index, timeMs);
     newParent.touch(index, timeMs);
     return ok(info(moving, newPath, false));
@@ -581,17 +605,27 @@ final class NamespaceTree {
    * The entry at a valid path, or null if it is missing or a file stands where a directory would.
    */
   Inode find(List<String> names) {
-    Inode at = root;
-    for (String name : names) {
-      if (!(at instanceof DirectoryInode dir)) {
-        return null;
-      }
-      at = dir.child(name);
-      if (at == null) {
-        return null;
-      }
+    if (names.isEmpty()) {
+      return root;
     }
-    return at;
+    DirectoryInode parent = directoryAt(names, names.size() - 1);
+    return parent == null ? null : parent.child(lastName(names));
+  }
+
+  /** The directory named by the first {@code depth} of {@code names}, or null if there is none. */
+  private DirectoryInode directoryAt(List<String> names, int depth) {
+    DirectoryInode dir = root;
+    for (int i = 0; i < depth; i++) {
+      if (!(dir.child(names.get(i)) instanceof DirectoryInode child)) {
+        return null;
+      }
+      dir = child;
+    }
+    return dir;
+  }
+
+  private static byte[] lastName(List<String> names) {
+    return NameBytes.encode(names.get(names.size() - 1));
   }
 
   /**
@@ -697,19 +731,20 @@ final class NamespaceTree {
    * The directory that holds, or would hold, the last name of {@code names}: NOT_FOUND if one of
    * its ancestors is missing, NOT_A_DIRECTORY if one is a file.
    */
-  private DirectoryInode parentDirectory(String path, List<String> names, String action) {
+  private DirectoryInode parentDirectory(
+      String path, List<String> names, Supplier<String> action) {
     DirectoryInode dir = root;
     for (int depth = 0; depth < names.size() - 1; depth++) {
       Inode child = dir.child(names.get(depth));
       if (child == null) {
         throw new MetaFailure(
             ErrorCode.NOT_FOUND,
-            action + ": directory " + quote(prefix(names, depth + 1)) + " does not exist");
+            action.get() + ": directory " + quote(prefix(names, depth + 1)) + " does not exist");
       }
       if (!(child instanceof DirectoryInode childDir)) {
         throw new MetaFailure(
             ErrorCode.NOT_A_DIRECTORY,
-            action + ": " + quote(prefix(names, depth + 1)) + " is a file, not a directory");
+            action.get() + ": " + quote(prefix(names, depth + 1)) + " is a file, not a directory");
       }
       dir = childDir;
     }

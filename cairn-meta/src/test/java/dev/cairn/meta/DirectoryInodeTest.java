@@ -171,24 +171,75 @@ class DirectoryInodeTest {
   }
 
   @Test
-  void randomLinksAndUnlinksMatchASortedMap() {
+  void renamingInPlaceMovesOnlyTheEntriesBetween() {
+    for (String name : List.of("b", "d", "f", "h")) {
+      dir.link(file(name));
+    }
+    Inode d = dir.child("d");
+    // Down past two entries, then up past three, then to a place that moves nothing.
+    dir.renameAt(dir.slotOf(d.name), dir.slotOf(NameBytes.encode("g")), NameBytes.encode("g"));
+    assertThat(names()).containsExactly("b", "f", "g", "h");
+    dir.renameAt(dir.slotOf(d.name), dir.slotOf(NameBytes.encode("a")), NameBytes.encode("a"));
+    assertThat(names()).containsExactly("a", "b", "f", "h");
+    dir.renameAt(dir.slotOf(d.name), dir.slotOf(NameBytes.encode("aa")), NameBytes.encode("aa"));
+    assertThat(names()).containsExactly("aa", "b", "f", "h");
+    assertThat(dir.child("aa")).isSameAs(d);
+    assertThat(d.parent).isSameAs(dir);
+  }
+
+  @Test
+  void aSlotThatNoLongerFitsIsRefusedAndChangesNothing() {
+    for (String name : List.of("b", "d", "f")) {
+      dir.link(file(name));
+    }
+    int slotOfC = dir.slotOf(NameBytes.encode("c"));
+    int slotOfE = dir.slotOf(NameBytes.encode("e"));
+    dir.unlink(dir.child("b"));
+    FileInode c = file("c");
+    // "c" went between "b" and "d"; with "b" gone, that slot is now after "d".
+    assertThatThrownBy(() -> dir.linkAt(slotOfC, c))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("is not where c sorts");
+    assertThatThrownBy(() -> dir.linkAt(dir.slotOf(NameBytes.encode("d")), file("d")))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("entry d already exists");
+    assertThatThrownBy(
+            () -> dir.renameAt(dir.slotOf(NameBytes.encode("d")), slotOfE, NameBytes.encode("e")))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("is not where e sorts");
+    assertThatThrownBy(() -> dir.linkAt(-(dir.childCount() + 2), c))
+        .isInstanceOf(IllegalStateException.class);
+    assertThat(names()).containsExactly("d", "f");
+    assertThat(c.parent).isNull();
+  }
+
+  @Test
+  void randomLinksUnlinksAndRenamesMatchASortedMap() {
     Random random = new Random(7);
     TreeMap<String, Inode> model = new TreeMap<>();
     String[] pieces = {"a", "b", "\u00e9", "\ue000", "\ud83d\ude00", "1", "Z"};
     for (int step = 0; step < 20_000; step++) {
-      StringBuilder name = new StringBuilder();
-      int length = 1 + random.nextInt(3);
-      for (int c = 0; c < length; c++) {
-        name.append(pieces[random.nextInt(pieces.length)]);
-      }
-      Inode present = model.get(name.toString());
-      if (present != null && random.nextInt(3) > 0) {
-        dir.unlink(present);
-        model.remove(name.toString());
+      String name = randomName(random, pieces);
+      Inode present = model.get(name);
+      String newName = randomName(random, pieces);
+      int choice = random.nextInt(3);
+      if (present != null && choice == 1 && !model.containsKey(newName)) {
+        byte[] encoded = NameBytes.encode(newName);
+        dir.renameAt(dir.slotOf(present.name), dir.slotOf(encoded), encoded);
+        model.remove(name);
+        model.put(newName, present);
+      } else if (present != null && choice == 2) {
+        dir.unlinkAt(dir.slotOf(present.name));
+        assertThat(present.parent).isNull();
+        model.remove(name);
       } else if (present == null) {
-        Inode entry = random.nextBoolean() ? file(name.toString()) : directory(name.toString());
-        dir.link(entry);
-        model.put(name.toString(), entry);
+        Inode entry = random.nextBoolean() ? file(name) : directory(name);
+        if (random.nextBoolean()) {
+          dir.link(entry);
+        } else {
+          dir.linkAt(dir.slotOf(entry.name), entry);
+        }
+        model.put(name, entry);
       }
       if (step % 500 == 0) {
         assertThat(dir.children()).containsExactlyElementsOf(model.values());
@@ -205,5 +256,14 @@ class DirectoryInodeTest {
     for (Map.Entry<String, Inode> entry : model.entrySet()) {
       assertThat(dir.child(entry.getKey())).isSameAs(entry.getValue());
     }
+  }
+
+  private static String randomName(Random random, String[] pieces) {
+    StringBuilder name = new StringBuilder();
+    int length = 1 + random.nextInt(3);
+    for (int c = 0; c < length; c++) {
+      name.append(pieces[random.nextInt(pieces.length)]);
+    }
+    return name.toString();
   }
 }
