@@ -4,7 +4,6 @@ import org.apache.ratis.client.ClientFactory;
 import org.apache.ratis.client.RaftClientRpc;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.netty.client.NettyClientRpc;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.rpc.RpcFactory;
 import org.apache.ratis.rpc.RpcType;
@@ -17,7 +16,7 @@ import org.apache.ratis.server.leader.LogAppender;
 
 /**
  * Cairn's Raft transport, as Ratis plugs one in: {@link RaftWireServer} between the nodes, with
- * {@link PipelinedLogAppender} on the leader, and Ratis's own Netty client for Raft clients. Ratis
+ * {@link PipelinedLogAppender} on the leader, and {@link RaftWireClientRpc} for Raft clients. Ratis
  * finds it by its class name in the {@code raft.rpc.type} property.
  */
 public final class CairnRaftRpc implements RpcType {
@@ -50,7 +49,7 @@ public final class CairnRaftRpc implements RpcType {
 
     @Override
     public RaftClientRpc newRaftClientRpc(ClientId clientId, RaftProperties properties) {
-      return new NettyClientRpc(clientId, properties);
+      return new RaftWireClientRpc(clientId, properties);
     }
   }
 }

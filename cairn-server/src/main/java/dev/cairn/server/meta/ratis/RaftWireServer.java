@@ -56,8 +56,8 @@ import org.slf4j.LoggerFactory;
  * log flushed). Outbound, requests are written on the caller's thread ({@link
  * RaftWireConnection}).
  *
- * <p>Ratis's own Netty client ({@code NettyClientRpc}) talks to this server unchanged: Cairn's
- * Raft client, which forwards commands from followers and changes the membership, uses it.
+ * <p>Raft clients' requests come in on the same kind of connection ({@link RaftWireClientRpc});
+ * Ratis's own Netty client could send them too, since the messages are the same.
  */
 final class RaftWireServer
     extends RaftServerRpcWithProxy<RaftWireConnection, PeerProxyMap<RaftWireConnection>> {
