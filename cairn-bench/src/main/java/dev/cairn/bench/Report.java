@@ -271,9 +271,23 @@ final class Report {
     }
     double r = medianRatio(key);
     return new Target(goal, r >= factor, String.format(Locale.ROOT,
-        "Cairn %.0f vs HDFS %.0f %s: %.2fx (per round %s)", cairn(key).median(),
-        hdfs(key).median(), unit, r, ratios.stream()
+        "Cairn %.0f vs HDFS %.0f %s: %sx (per round %s)", cairn(key).median(),
+        hdfs(key).median(), unit, ratioText(r, factor), ratios.stream()
             .map(x -> String.format(Locale.ROOT, "%.2f", x)).collect(Collectors.joining(", "))));
+  }
+
+  /**
+   * The ratio to 2 decimals, or to as many more as it takes for the text to fall on the same side
+   * of {@code goal} as the ratio itself: 1.497 against a goal of 1.5 shows as 1.497, not 1.50.
+   */
+  static String ratioText(double ratio, double goal) {
+    for (int decimals = 2; decimals <= 6; decimals++) {
+      String text = String.format(Locale.ROOT, "%." + decimals + "f", ratio);
+      if (Double.parseDouble(text) >= goal == ratio >= goal) {
+        return text;
+      }
+    }
+    return Double.toString(ratio);
   }
 
   private static Target withContext(Target t, String context) {

@@ -45,6 +45,15 @@ class ReportTest {
   }
 
   @Test
+  void aRatioIsNeverRoundedOntoTheOtherSideOfItsGoal() {
+    assertThat(Report.ratioText(1.52, 1.5)).isEqualTo("1.52");
+    assertThat(Report.ratioText(1.497, 1.5)).isEqualTo("1.497");
+    assertThat(Report.ratioText(1.4996, 1.5)).isEqualTo("1.4996");
+    assertThat(Report.ratioText(1.5, 1.5)).isEqualTo("1.50");
+    assertThat(Report.ratioText(0.63, 1.0)).isEqualTo("0.63");
+  }
+
+  @Test
   void aTimedRunCountsEveryCallAndRatesItsLastFifth() throws Exception {
     AtomicInteger calls = new AtomicInteger();
     Workloads.Timing run = Workloads.runOps(50, 4, i -> calls.incrementAndGet(), null);
