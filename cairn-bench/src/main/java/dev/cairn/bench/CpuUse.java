@@ -21,6 +21,59 @@ import java.util.stream.Stream;
  */
 record CpuUse(double seconds, double jitSeconds) {
 
+  /** Reads the CPU use of the servers of a round, which may have changed since the last read. */
+  interface Source {
+    CpuUse read() throws IOException;
+  }
+
+  /**
+   * The CPU a timed phase cost, per operation: what the servers ({@code servers}) and this JVM (the
+   * benchmark's client) used between {@link #start} and {@link #finish}, and how busy that kept the
+   * machine's cores over the phase's wall time. A phase that keeps the cores near 100% busy is
+   * bound by CPU, and then the CPU per operation decides its rate.
+   */
+  record Span(Source servers, CpuUse serversAtStart, CpuUse clientAtStart, long startNanos) {
+
+    static Span start(Source servers) throws IOException {
+      CpuUse s = servers.read();
+      return new Span(servers, s, self(), System.nanoTime());
+    }
+
+    /** What the phase cost per operation, for {@code ops} operations since {@link #start}. */
+    PerOperation finish(int ops) throws IOException {
+      double wall = (System.nanoTime() - startNanos) / 1e9;
+      CpuUse s = servers.read();
+      CpuUse c = self();
+      double serverSeconds = s.seconds() - serversAtStart.seconds();
+      double clientSeconds = c.seconds() - clientAtStart.seconds();
+      return new PerOperation(serverSeconds * 1e6 / ops,
+          (s.jitSeconds() - serversAtStart.jitSeconds()) * 1e6 / ops, clientSeconds * 1e6 / ops,
+          100 * (serverSeconds + clientSeconds)
+              / (wall * Runtime.getRuntime().availableProcessors()));
+    }
+
+    private static CpuUse self() {
+      return of(List.of(ProcessHandle.current().pid()));
+    }
+  }
+
+  /**
+   * The CPU one operation of a phase cost, in microseconds: in the servers, the part of that spent
+   * compiling, and in the client; and the servers and the client together as a share of all cores
+   * over the phase's wall time.
+   */
+  record PerOperation(double serversUs, double serversJitUs, double clientUs, double busyPct) {
+
+    /** Prints them as {@code cpu_NAME_servers_us}, {@code _servers_jit_us}, {@code _client_us}
+     * and {@code _busy_pct}. */
+    void record(String name) {
+      Results.result("cpu_" + name + "_servers_us", serversUs);
+      Results.result("cpu_" + name + "_servers_jit_us", serversJitUs);
+      Results.result("cpu_" + name + "_client_us", clientUs);
+      Results.result("cpu_" + name + "_busy_pct", busyPct);
+    }
+  }
+
   /** The servers listed in a round's pids file ({@link ServerProcess#PIDS_FILE}) still running. */
   static CpuUse servers(Path pidsFile) throws IOException {
     List<Long> pids = new ArrayList<>();

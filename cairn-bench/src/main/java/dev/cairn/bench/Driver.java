@@ -68,8 +68,9 @@ public final class Driver {
       Results.result("ready_s", ready);
       Progress.say("  ready for writes after %.2f s", ready);
 
+      Path pids = dir.resolve(ServerProcess.PIDS_FILE);
       try (FsClient client = sut.client()) {
-        Workloads w = new Workloads(client);
+        Workloads w = new Workloads(client, train ? null : () -> CpuUse.servers(pids));
         long large = largeMib << 20;
         Workloads.guarded("large", () -> w.largeFile(large));
         for (int t : threads) {
@@ -81,7 +82,6 @@ public final class Driver {
         w.cleanUp(threads);
         if (!train) {
           // Before the stall workload, which kills a server and with it that process's count.
-          Path pids = dir.resolve(ServerProcess.PIDS_FILE);
           Workloads.guarded("cpu", () -> {
             CpuUse servers = CpuUse.servers(pids);
             Results.result("cpu_servers_s", servers.seconds());

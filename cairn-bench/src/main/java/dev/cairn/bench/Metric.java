@@ -58,6 +58,16 @@ record Metric(String key, String label, String unit, boolean higherIsBetter, dou
         false, 1));
     m.add(new Metric("cpu_client_jit_s", "  of which by its JIT compiler threads", "s", false,
         1));
+    for (String op : List.of("rename", "delete")) {
+      m.add(new Metric("cpu_" + op + "_servers_us", "CPU per " + op + " in the server JVMs",
+          "us", false, 1));
+      m.add(new Metric("cpu_" + op + "_servers_jit_us",
+          "  of which by their JIT compiler threads", "us", false, 1));
+      m.add(new Metric("cpu_" + op + "_client_us", "  CPU per " + op + " in the client JVM",
+          "us", false, 1));
+      m.add(new Metric("cpu_" + op + "_busy_pct",
+          "  share of all cores busy during the " + op + "s", "%", false, 1));
+    }
     return m;
   }
 

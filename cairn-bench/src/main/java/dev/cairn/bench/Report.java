@@ -335,7 +335,30 @@ final class Report {
         + " (medians, on %d cores): Cairn's 3 node JVMs %s, its client JVM %s; HDFS's one JVM"
         + " for all 4 servers %s, its client JVM %s", run.facts().cores(),
         cpuUse(this::cairn, "servers"), cpuUse(this::cairn, "client"),
-        cpuUse(this::hdfs, "servers"), cpuUse(this::hdfs, "client"));
+        cpuUse(this::hdfs, "servers"), cpuUse(this::hdfs, "client"))
+        + perOperationCpu("rename") + perOperationCpu("delete");
+  }
+
+  /**
+   * What one operation of a namespace phase cost in CPU on each side, and how busy the cores were
+   * meanwhile (medians): at near 100% busy, the CPU per operation sets the rate.
+   */
+  private String perOperationCpu(String op) {
+    if (cairn("cpu_" + op + "_servers_us").n() == 0 || hdfs("cpu_" + op + "_servers_us").n() == 0) {
+      return "";
+    }
+    return String.format(Locale.ROOT, ". Per %s: Cairn's nodes %s, its client %.0f us, all cores"
+        + " %.0f%% busy; HDFS's servers %s, its client %.0f us, all cores %.0f%% busy", op,
+        operationCpu(this::cairn, op), cairn("cpu_" + op + "_client_us").median(),
+        cairn("cpu_" + op + "_busy_pct").median(), operationCpu(this::hdfs, op),
+        hdfs("cpu_" + op + "_client_us").median(), hdfs("cpu_" + op + "_busy_pct").median());
+  }
+
+  /** "S us of CPU (J us of it compiling)" for one side's servers in one phase. */
+  private static String operationCpu(java.util.function.Function<String, Stat> side, String op) {
+    return String.format(Locale.ROOT, "%.0f us of CPU (%.0f us of it compiling)",
+        side.apply("cpu_" + op + "_servers_us").median(),
+        side.apply("cpu_" + op + "_servers_jit_us").median());
   }
 
   /** "T s, J s (P%) of it compiling" for one side's servers or client. */
@@ -474,7 +497,10 @@ final class Report {
         + " (Java's `ProcessHandle`), and the part of it spent by the JVMs' JIT compiler threads"
         + " (`C1`/`C2 CompilerThread`, from `/proc/PID/task`). Cairn runs 3 node JVMs, each"
         + " compiling its own hot paths; HDFS runs its 4 servers in one JVM. Not a workload:"
-        + " these rows say where the time went, and count in no ratio target.");
+        + " these rows say where the time went, and count in no ratio target. The same is"
+        + " read just before and after the renames and the deletes, and given per operation,"
+        + " with the share of all cores the servers and the client kept busy over the phase:"
+        + " near 100%, a phase is bound by CPU and its rate by the CPU per operation.");
     m.add("- **Ready.** From launching the server processes (JVM start included) until a 4 KiB"
         + " write succeeds, polled every 20 ms with a fail-fast client. Both start from empty"
         + " directories (HDFS formats its NameNode). Every server JVM of both sides starts"

@@ -21,11 +21,15 @@ final class Workloads {
   private static final int IO_BUFFER = 1 << 20;
 
   private final FsClient client;
+  // Where the servers' CPU use is read, for the phases whose CPU per operation is reported; null
+  // when it is not (a training round).
+  private final CpuUse.Source serverCpu;
   private final byte[] pattern;
   private final byte[] small;
 
-  Workloads(FsClient client) {
+  Workloads(FsClient client, CpuUse.Source serverCpu) {
     this.client = client;
+    this.serverCpu = serverCpu;
     // Random bytes, so that no layer can compress or deduplicate its way through.
     Random random = new Random(42);
     this.pattern = new byte[IO_BUFFER];
@@ -121,18 +125,33 @@ final class Workloads {
     });
     guarded("rename", () -> {
       Progress.say("renaming the files with %d threads", threads);
+      CpuUse.Span cpu = cpuSpan();
       Timing run = runOps(files, threads,
           i -> client.rename(file(dir, i), dir + "/renamed-" + i), null);
       run.record("rename_ops", "rename_last_ops");
+      recordCpu(cpu, "rename", files);
       Progress.say("  %s", run.rates("ops/s"));
     });
     guarded("delete", () -> {
       Progress.say("deleting the files with %d threads", threads);
+      CpuUse.Span cpu = cpuSpan();
       Timing run = runOps(files, threads,
           i -> client.delete(dir + "/renamed-" + i, false), null);
       run.record("delete_ops", "delete_last_ops");
+      recordCpu(cpu, "delete", files);
       Progress.say("  %s", run.rates("ops/s"));
     });
+  }
+
+  /** The start of a phase's CPU accounting, or null when none is kept. */
+  private CpuUse.Span cpuSpan() throws IOException {
+    return serverCpu == null ? null : CpuUse.Span.start(serverCpu);
+  }
+
+  private static void recordCpu(CpuUse.Span span, String name, int ops) throws IOException {
+    if (span != null) {
+      span.finish(ops).record(name);
+    }
   }
 
   /** Removes what the small-file workloads left, outside any measurement. */

@@ -45,6 +45,52 @@ class ReportTest {
   }
 
   @Test
+  void aWorkloadBehindIsExplainedWithTheCpuEachOperationCost() {
+    Plan plan = Plan.quickRun();
+    Map<String, Double> cairn = Map.of("rename_ops", 4_000.0, "cpu_servers_s", 30.0,
+        "cpu_servers_jit_s", 10.0, "cpu_client_s", 5.0, "cpu_client_jit_s", 2.0,
+        "cpu_rename_servers_us", 400.0, "cpu_rename_servers_jit_us", 150.0,
+        "cpu_rename_client_us", 60.0, "cpu_rename_busy_pct", 97.0);
+    Map<String, Double> hdfs = Map.of("rename_ops", 6_000.0, "cpu_servers_s", 90.0,
+        "cpu_servers_jit_s", 15.0, "cpu_client_s", 30.0, "cpu_client_jit_s", 9.0,
+        "cpu_rename_servers_us", 120.0, "cpu_rename_servers_jit_us", 20.0,
+        "cpu_rename_client_us", 90.0, "cpu_rename_busy_pct", 70.0);
+    Report report = new Report(new Report.Run(plan, "./cairn bench --quick", "today",
+        new Machine.Facts("cpu", 2, 1L << 34, "Linux", "java", List.of("disk"), ""),
+        new Machine.Limits(600, "dd", 1000, "dd", 2000, 3), List.of(cairn), List.of(hdfs),
+        List.of(), List.of(), "java", Map.of(), 1.0));
+    assertThat(report.targets()).filteredOn(t -> t.goal().startsWith("Cairn ahead"))
+        .singleElement().satisfies(t -> {
+          assertThat(t.met()).isFalse();
+          assertThat(t.measured()).contains("Per rename: Cairn's nodes 400 us of CPU (150 us of"
+              + " it compiling), its client 60 us, all cores 97% busy; HDFS's servers 120 us of"
+              + " CPU (20 us of it compiling), its client 90 us, all cores 70% busy")
+              .doesNotContain("Per delete");
+        });
+    assertThat(report.markdown())
+        .contains("| CPU per rename in the server JVMs | us | 400 | 120 |")
+        .contains("| &nbsp;&nbsp;share of all cores busy during the renames | % | 97.0 | 70.0 |");
+  }
+
+  @Test
+  void aSpanCountsTheCpuUsedBetweenItsEnds() throws Exception {
+    long pid = ProcessHandle.current().pid();
+    CpuUse.Span span = CpuUse.Span.start(() -> CpuUse.of(List.of(pid)));
+    long spin = System.nanoTime() + 200_000_000L;
+    long x = 0;
+    while (System.nanoTime() < spin) {
+      x += Long.numberOfTrailingZeros(x + System.nanoTime());
+    }
+    assertThat(x).isPositive();
+    CpuUse.PerOperation cpu = span.finish(2);
+    // 200 ms of spinning on one thread, counted as 2 operations: this JVM, read as "servers" and
+    // as the client, used at least 75 ms of CPU per operation, and kept one core busy.
+    assertThat(cpu.serversUs()).isGreaterThan(75_000.0);
+    assertThat(cpu.clientUs()).isGreaterThan(75_000.0);
+    assertThat(cpu.busyPct()).isGreaterThan(75.0 / Runtime.getRuntime().availableProcessors());
+  }
+
+  @Test
   void aRatioIsNeverRoundedOntoTheOtherSideOfItsGoal() {
     assertThat(Report.ratioText(1.52, 1.5)).isEqualTo("1.52");
     assertThat(Report.ratioText(1.497, 1.5)).isEqualTo("1.497");
