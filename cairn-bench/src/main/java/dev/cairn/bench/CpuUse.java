@@ -89,7 +89,6 @@ record CpuUse(double seconds, double jitSeconds) {
   static CpuUse of(List<Long> pids) {
     double seconds = 0;
     double jit = 0;
-    double ticksPerSecond = ticksPerSecond();
     for (long pid : pids) {
       Optional<ProcessHandle> handle = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
       Optional<Duration> cpu = handle.flatMap(h -> h.info().totalCpuDuration());
@@ -97,7 +96,7 @@ record CpuUse(double seconds, double jitSeconds) {
         continue;
       }
       seconds += cpu.get().toNanos() / 1e9;
-      jit += compilerTicks(pid) / ticksPerSecond;
+      jit += compilerTicks(pid) / TicksPerSecond.VALUE;
     }
     return new CpuUse(seconds, jit);
   }
@@ -133,8 +132,16 @@ record CpuUse(double seconds, double jitSeconds) {
     return ticks;
   }
 
-  /** The kernel's USER_HZ, which /proc counts in; 100 when getconf cannot say. */
-  private static double ticksPerSecond() {
+  /**
+   * The kernel's USER_HZ, which /proc counts in, asked of getconf once: a reading taken around a
+   * timed phase should not start a process in the client it measures.
+   */
+  private static final class TicksPerSecond {
+    static final double VALUE = ask();
+  }
+
+  /** USER_HZ as getconf says it; 100 when it cannot say. */
+  private static double ask() {
     try {
       Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
       String out = new String(p.getInputStream().readAllBytes()).strip();
