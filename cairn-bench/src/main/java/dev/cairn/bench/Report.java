@@ -347,18 +347,20 @@ final class Report {
     if (cairn("cpu_" + op + "_servers_us").n() == 0 || hdfs("cpu_" + op + "_servers_us").n() == 0) {
       return "";
     }
-    return String.format(Locale.ROOT, ". Per %s: Cairn's nodes %s, its client %.0f us, all cores"
-        + " %.0f%% busy; HDFS's servers %s, its client %.0f us, all cores %.0f%% busy", op,
-        operationCpu(this::cairn, op), cairn("cpu_" + op + "_client_us").median(),
-        cairn("cpu_" + op + "_busy_pct").median(), operationCpu(this::hdfs, op),
-        hdfs("cpu_" + op + "_client_us").median(), hdfs("cpu_" + op + "_busy_pct").median());
+    return ". Per " + op + ": Cairn's nodes " + operationCpu(this::cairn, op) + "; HDFS's servers "
+        + operationCpu(this::hdfs, op);
   }
 
-  /** "S us of CPU (J us of it compiling)" for one side's servers in one phase. */
+  /**
+   * "S us of CPU (J us of it compiling), its client C us, all cores B% busy" for one side in one
+   * phase.
+   */
   private static String operationCpu(java.util.function.Function<String, Stat> side, String op) {
-    return String.format(Locale.ROOT, "%.0f us of CPU (%.0f us of it compiling)",
-        side.apply("cpu_" + op + "_servers_us").median(),
-        side.apply("cpu_" + op + "_servers_jit_us").median());
+    String key = "cpu_" + op + "_";
+    return String.format(Locale.ROOT, "%.0f us of CPU (%.0f us of it compiling), its client %.0f"
+        + " us, all cores %.0f%% busy", side.apply(key + "servers_us").median(),
+        side.apply(key + "servers_jit_us").median(), side.apply(key + "client_us").median(),
+        side.apply(key + "busy_pct").median());
   }
 
   /** "T s, J s (P%) of it compiling" for one side's servers or client. */
