@@ -239,7 +239,13 @@ final class PipelinedLogAppender extends LogAppenderBase {
         return false;
       }
       int count = proto.getEntriesCount();
-      long first = count > 0 ? proto.getEntries(0).getIndex() : RaftLog.INVALID_LOG_INDEX;
+      // A heartbeat names the entry before the follower's next index, as an append does. Its
+      // first index is taken to be the one after that, so that an INCONSISTENCY reply to it can
+      // move the next index below the match, as one to an append can: a follower that lost its
+      // log answers heartbeats too, and on an idle cluster they are all it gets.
+      long first = count > 0 ? proto.getEntries(0).getIndex()
+          : proto.hasPreviousLog() ? proto.getPreviousLog().getIndex() + 1
+          : RaftLog.INVALID_LOG_INDEX;
       request = new InFlight(proto.getServerRequest().getCallId(), generation, first, count == 0,
           Timestamp.currentTime(), System.nanoTime());
       inFlight.add(request);
@@ -280,9 +286,12 @@ final class PipelinedLogAppender extends LogAppenderBase {
       follower.updateLastRpcResponseTime();
       follower.updateLastRespondedAppendEntriesSendTime(request.sendTime());
       getLeaderState().onFollowerCommitIndex(follower, r.getFollowerCommit());
+      // Any answer ends the back-off, not only a SUCCESS: a follower that answers is reachable.
+      // Backing off on would make every try a heartbeat, never the entries the follower lacks:
+      // after a few failures the back-off outlasts the heartbeat interval, so one is always due.
+      clearErrors();
       switch (r.getResult()) {
         case SUCCESS -> {
-          clearErrors();
           // A SUCCESS from before a restart still tells the truth about the follower's log.
           if (follower.updateMatchIndex(r.getMatchIndex())) {
             follower.updateNextIndex(r.getMatchIndex() + 1);
