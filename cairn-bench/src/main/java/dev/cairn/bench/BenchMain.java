@@ -34,6 +34,7 @@ import java.util.stream.Stream;
  * end, and every child process is killed at the end, on failure and on Ctrl-C too.
  *
  * <p>Options: {@code --quick}, {@code --rounds N}, {@code --heap-files N}, {@code --no-heap},
+ * {@code --no-warm-up} (each round's workloads on JVMs that have run nothing before them),
  * {@code --only cairn|hdfs}, {@code --out FILE} (default $CAIRN_HOME/BENCHMARKS.md), {@code
  * --work-dir DIR} (parent of the temporary directory), {@code --jfr} (flight recordings of every
  * server into cairn-bench/target/jfr), {@code --command TEXT} (the command
@@ -71,6 +72,7 @@ public final class BenchMain {
     Path workParent = Path.of(System.getProperty("java.io.tmpdir"));
     boolean jfr = false;
     boolean heap = true;
+    boolean warmUp = true;
     String only = null;
     String command = null;
     Path renderLogs = null;
@@ -80,6 +82,7 @@ public final class BenchMain {
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--heap-files" -> heapFiles = Integer.parseInt(args[++i]);
         case "--no-heap" -> heap = false;
+        case "--no-warm-up" -> warmUp = false;
         case "--only" -> only = args[++i];
         case "--out" -> out = Path.of(args[++i]).toAbsolutePath();
         case "--work-dir" -> workParent = Path.of(args[++i]).toAbsolutePath();
@@ -88,7 +91,7 @@ public final class BenchMain {
         case "--render-logs" -> renderLogs = Path.of(args[++i]).toAbsolutePath();
         case "-h", "--help" -> {
           System.out.println("usage: cairn bench [--quick] [--rounds N] [--heap-files N]"
-              + " [--no-heap] [--only cairn|hdfs] [--out FILE] [--work-dir DIR] [--jfr]");
+              + " [--no-heap] [--no-warm-up] [--only cairn|hdfs] [--out FILE] [--work-dir DIR] [--jfr]");
           return;
         }
         default -> {
@@ -102,6 +105,9 @@ public final class BenchMain {
     }
     if (heapFiles != null) {
       plan = plan.withHeapFiles(heapFiles);
+    }
+    if (!warmUp) {
+      plan = plan.withWarmUpFiles(0);
     }
     if (command == null) {
       command = "java -cp cairn-bench.jar " + BenchMain.class.getName() + " "
@@ -256,6 +262,7 @@ public final class BenchMain {
     p.setProperty("quick", Boolean.toString(plan.quick()));
     p.setProperty("rounds", Integer.toString(plan.rounds()));
     p.setProperty("heapFiles", Integer.toString(plan.heapFiles()));
+    p.setProperty("warmUpFiles", Integer.toString(plan.warmUpFiles()));
     p.setProperty("command", options.command());
     p.setProperty("date", date);
     p.setProperty("minutes", Double.toString(minutes));
@@ -291,7 +298,9 @@ public final class BenchMain {
     }
     Plan plan = Boolean.parseBoolean(p.getProperty("quick")) ? Plan.quickRun() : Plan.fullRun();
     plan = plan.withRounds(Integer.parseInt(p.getProperty("rounds")))
-        .withHeapFiles(Integer.parseInt(p.getProperty("heapFiles")));
+        .withHeapFiles(Integer.parseInt(p.getProperty("heapFiles")))
+        // Runs from before the warm-up had none.
+        .withWarmUpFiles(Integer.parseInt(p.getProperty("warmUpFiles", "0")));
     Machine.Limits limits = p.getProperty("ddWriteMBps") == null ? null : new Machine.Limits(
         Double.parseDouble(p.getProperty("ddWriteMBps")), p.getProperty("ddCommand"),
         Double.parseDouble(p.getProperty("syncWritesPerSecond")), p.getProperty("syncCommand"),
@@ -472,7 +481,8 @@ public final class BenchMain {
         "--threads", String.join(",", plan.threads().stream().map(String::valueOf).toList()),
         "--op-threads", Integer.toString(plan.opThreads()),
         "--stat-passes", Integer.toString(plan.statPasses()),
-        "--listings", Integer.toString(plan.listings())));
+        "--listings", Integer.toString(plan.listings()),
+        "--warm-up-files", Integer.toString(round == 0 ? 0 : plan.warmUpFiles())));
     for (String flag : serverFlags(system)) {
       args.add("--server-flag");
       args.add(flag);

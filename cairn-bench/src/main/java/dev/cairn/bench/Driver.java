@@ -13,10 +13,12 @@ import java.util.List;
  * lines, progress to stderr.
  *
  * <p>Arguments: {@code --system cairn|hdfs --dir DIR [--large-mib N] [--files N] [--threads
- * 1,8,32] [--op-threads 8] [--stat-passes N] [--listings N] [--server-flag FLAG]...
- * [--class-data DIR] [--jfr DIR] [--train]}. With {@code --train} it is a
- * training round, run for the class data its servers write when they stop: no CPU accounting and
- * no leader loss, so that every server stops cleanly.
+ * 1,8,32] [--op-threads 8] [--stat-passes N] [--listings N] [--warm-up-files N] [--server-flag
+ * FLAG]... [--class-data DIR] [--jfr DIR] [--train]}. With {@code --warm-up-files N} (N > 0),
+ * every workload first runs once unmeasured, on N small files and a file a tenth of the large
+ * one's size (see {@link Workloads#warmUp}). With {@code --train} it is a training round, run for
+ * the class data its servers write when they stop: no CPU accounting and no leader loss, so that
+ * every server stops cleanly.
  */
 public final class Driver {
   private Driver() {}
@@ -32,6 +34,7 @@ public final class Driver {
     int opThreads = 8;
     int statPasses = 4;
     int listings = 10;
+    int warmUpFiles = 0;
     List<String> serverFlags = new ArrayList<>();
     Path jfr = null;
     Path classData = null;
@@ -46,6 +49,7 @@ public final class Driver {
         case "--op-threads" -> opThreads = Integer.parseInt(args[++i]);
         case "--stat-passes" -> statPasses = Integer.parseInt(args[++i]);
         case "--listings" -> listings = Integer.parseInt(args[++i]);
+        case "--warm-up-files" -> warmUpFiles = Integer.parseInt(args[++i]);
         case "--server-flag" -> serverFlags.add(args[++i]);
         case "--jfr" -> jfr = Path.of(args[++i]);
         case "--class-data" -> classData = Path.of(args[++i]);
@@ -72,6 +76,12 @@ public final class Driver {
       try (FsClient client = sut.client()) {
         Workloads w = new Workloads(client, train ? null : () -> CpuUse.servers(pids));
         long large = largeMib << 20;
+        if (warmUpFiles > 0) {
+          long warmUpBytes = Math.max(1, largeMib / 10) << 20;
+          int n = warmUpFiles;
+          int t = opThreads;
+          Workloads.guarded("warm_up", () -> w.warmUp(warmUpBytes, n, t));
+        }
         Workloads.guarded("large", () -> w.largeFile(large));
         for (int t : threads) {
           int n = files;

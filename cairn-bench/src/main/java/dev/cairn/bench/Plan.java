@@ -11,25 +11,34 @@ import java.util.List;
  * @param threads client thread counts of the small-file writes
  * @param opThreads client threads of reads, stat, rename and delete
  * @param heapFiles files created for the heap measurement
+ * @param warmUpFiles small files of the unmeasured warm-up before each round's workloads; 0 for
+ *     none
  */
 record Plan(boolean quick, int rounds, long largeMib, int files, List<Integer> threads,
-    int opThreads, int statPasses, int listings, int heapFiles, int ddMib, int syncWrites) {
+    int opThreads, int statPasses, int listings, int heapFiles, int ddMib, int syncWrites,
+    int warmUpFiles) {
 
   static Plan fullRun() {
-    return new Plan(false, 3, 1024, 5000, List.of(1, 8, 32), 8, 4, 10, 1_000_000, 1024, 2000);
+    return new Plan(false, 3, 1024, 5000, List.of(1, 8, 32), 8, 4, 10, 1_000_000, 1024, 2000,
+        5000);
   }
 
   static Plan quickRun() {
-    return new Plan(true, 2, 256, 1000, List.of(1, 8, 32), 8, 4, 10, 200_000, 256, 500);
+    return new Plan(true, 2, 256, 1000, List.of(1, 8, 32), 8, 4, 10, 200_000, 256, 500, 1000);
   }
 
   Plan withRounds(int n) {
     return new Plan(quick, n, largeMib, files, threads, opThreads, statPasses, listings,
-        heapFiles, ddMib, syncWrites);
+        heapFiles, ddMib, syncWrites, warmUpFiles);
   }
 
   Plan withHeapFiles(int n) {
     return new Plan(quick, rounds, largeMib, files, threads, opThreads, statPasses, listings, n,
-        ddMib, syncWrites);
+        ddMib, syncWrites, warmUpFiles);
+  }
+
+  Plan withWarmUpFiles(int n) {
+    return new Plan(quick, rounds, largeMib, files, threads, opThreads, statPasses, listings,
+        heapFiles, ddMib, syncWrites, n);
   }
 }

@@ -431,10 +431,12 @@ final class Report {
 
     sb.append("## Results\n\n");
     sb.append(String.format(Locale.ROOT, "%d round%s of A B (Cairn, then HDFS), each on a fresh"
-        + " cluster in a fresh directory. Each cell is the median of the rounds with the min and"
-        + " max; Cairn/HDFS is the median of the per-round ratios, listed after it. MB = 10^6"
+        + " cluster in a fresh directory%s. Each cell is the median of the rounds with the min"
+        + " and max; Cairn/HDFS is the median of the per-round ratios, listed after it. MB = 10^6"
         + " bytes. \"ahead\" says which system did better.%n%n", plan.rounds(),
-        plan.rounds() == 1 ? "" : "s"));
+        plan.rounds() == 1 ? "" : "s", plan.warmUpFiles() > 0
+            ? ", warmed up by an unmeasured run of every workload before the measured ones"
+            : ", with no warm-up before the measured workloads (`--no-warm-up`)"));
     sb.append(markdownTable()).append('\n');
 
     sb.append("## Targets\n\n");
@@ -491,12 +493,27 @@ final class Report {
         + " passes), listed (" + plan.listings() + " listings of the directory, mean ms),"
         + " renamed and deleted, with " + plan.opThreads() + " threads (listing with 1)."
         + " \"The last fifth\" rows give the rate over the last fifth of a phase's calls (from the"
-        + " completion before them to the last one): a phase runs for seconds on JVMs that are"
-        + " still compiling their hot paths, and the gap between the two rates shows how much"
+        + " completion before them to the last one): a phase runs for seconds on JVMs that may"
+        + " still be compiling its hot paths, and the gap between the two rates shows how much"
         + " of it went into warming up. They count in no target.");
+    m.add(plan.warmUpFiles() > 0
+        ? "- **Warm-up.** On each round's fresh cluster, before anything is measured, every"
+            + " workload runs once at a smaller size: one file of a tenth of the large file's"
+            + " size written and read, then " + String.format(Locale.ROOT, "%,d",
+            plan.warmUpFiles()) + " files of 4 KiB written, read, stat'ed, listed, renamed and"
+            + " deleted with " + plan.opThreads() + " threads, in a directory of its own that it"
+            + " removes. Same code, same sizes for both systems. A file system's servers run for"
+            + " weeks, so the speed users meet is that of JVMs that have compiled their hot"
+            + " paths; without a warm-up the first seconds of each phase measure the JIT"
+            + " compilers, and Cairn's 3 node JVMs each compile what HDFS's one JVM compiles"
+            + " once. `--no-warm-up` measures the cold start instead. The start-to-ready time"
+            + " and the leader loss are measured as before: the first before the warm-up, the"
+            + " second after the workloads."
+        : "- **No warm-up** (`--no-warm-up`): each phase is measured on JVMs that have run only"
+            + " the phases before it; its first seconds include the JIT compilers' work.");
     m.add("- **CPU.** After the deletes, before the leader is killed: the CPU time every server"
-        + " process of the round, and the round's client JVM, have used since they started"
-        + " (Java's `ProcessHandle`), and the part of it spent by the JVMs' JIT compiler threads"
+        + " process of the round, and the round's client JVM, have used since they started,"
+        + " the warm-up included (Java's `ProcessHandle`), and the part of it spent by the JVMs' JIT compiler threads"
         + " (`C1`/`C2 CompilerThread`, from `/proc/PID/task`). Cairn runs 3 node JVMs, each"
         + " compiling its own hot paths; HDFS runs its 4 servers in one JVM. Not a workload:"
         + " these rows say where the time went, and count in no ratio target. The same is"
