@@ -91,7 +91,8 @@ public final class BenchMain {
         case "--render-logs" -> renderLogs = Path.of(args[++i]).toAbsolutePath();
         case "-h", "--help" -> {
           System.out.println("usage: cairn bench [--quick] [--rounds N] [--heap-files N]"
-              + " [--no-heap] [--no-warm-up] [--only cairn|hdfs] [--out FILE] [--work-dir DIR] [--jfr]");
+              + " [--no-heap] [--no-warm-up] [--only cairn|hdfs] [--out FILE] [--work-dir DIR]"
+              + " [--jfr]");
           return;
         }
         default -> {

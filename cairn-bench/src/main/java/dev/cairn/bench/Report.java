@@ -512,14 +512,14 @@ final class Report {
         : "- **No warm-up** (`--no-warm-up`): each phase is measured on JVMs that have run only"
             + " the phases before it; its first seconds include the JIT compilers' work.");
     m.add("- **CPU.** After the deletes, before the leader is killed: the CPU time every server"
-        + " process of the round, and the round's client JVM, have used since they started,"
-        + " the warm-up included (Java's `ProcessHandle`), and the part of it spent by the JVMs' JIT compiler threads"
-        + " (`C1`/`C2 CompilerThread`, from `/proc/PID/task`). Cairn runs 3 node JVMs, each"
-        + " compiling its own hot paths; HDFS runs its 4 servers in one JVM. Not a workload:"
-        + " these rows say where the time went, and count in no ratio target. The same is"
-        + " read just before and after the renames and the deletes, and given per operation,"
-        + " with the share of all cores the servers and the client kept busy over the phase:"
-        + " near 100%, a phase is bound by CPU and its rate by the CPU per operation.");
+        + " process of the round, and the round's client JVM, have used since they started, the"
+        + " warm-up included (Java's `ProcessHandle`), and the part of it spent by the JVMs' JIT"
+        + " compiler threads (`C1`/`C2 CompilerThread`, from `/proc/PID/task`). Cairn runs 3 node"
+        + " JVMs, each compiling its own hot paths; HDFS runs its 4 servers in one JVM. Not a"
+        + " workload: these rows say where the time went, and count in no ratio target. The same"
+        + " is read just before and after the renames and the deletes, and given per operation,"
+        + " with the share of all cores the servers and the client kept busy over the phase: near"
+        + " 100%, a phase is bound by CPU and its rate by the CPU per operation.");
     m.add("- **Ready.** From launching the server processes (JVM start included) until a 4 KiB"
         + " write succeeds, polled every 20 ms with a fail-fast client. Both start from empty"
         + " directories (HDFS formats its NameNode). Every server JVM of both sides starts"

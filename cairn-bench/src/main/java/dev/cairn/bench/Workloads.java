@@ -80,7 +80,8 @@ final class Workloads {
       throw new IOException("warm-up: read " + read + " bytes of a file of " + largeBytes);
     }
     client.delete(dir + "/large", false);
-    ThreadLocal<byte[]> smallBuffer = ThreadLocal.withInitial(() -> new byte[SMALL_FILE_BYTES * 2]);
+    ThreadLocal<byte[]> smallBuffer =
+        ThreadLocal.withInitial(() -> new byte[SMALL_FILE_BYTES * 2]);
     runOps(files, threads, i -> client.write(file(dir, i), small), null);
     runOps(files, threads, i -> client.read(file(dir, i), smallBuffer.get()), null);
     runOps(files, threads, i -> client.stat(file(dir, i)), null);
