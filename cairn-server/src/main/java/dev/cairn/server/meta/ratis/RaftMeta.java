@@ -195,6 +195,13 @@ public final class RaftMeta implements Closeable {
     // Recovery then always runs from a snapshot plus the log tail, the path a crash takes too.
     p.set("raft.server.snapshot.trigger-when-stop.enabled", "false");
     p.set("raft.server.log.segment.size.max", "8MB");
+    // Keep up to 200 MB of the log's recent segments in memory, not Ratis's default of 6 (48 MB
+    // here): with small files inline, 6 segments are about 12,000 files of 4 KiB, and writes of
+    // 32 threads on a cluster that had written 40,000-80,000 files ran 12% faster with the larger
+    // cache (passes of 5,000 files on 3 local nodes, 4 pairs: 5,507-6,127 against 4,636-5,453
+    // files per second; see docs/architecture.md).
+    p.set("raft.server.log.segment.cache.num.max", "25");
+    p.set("raft.server.log.segment.cache.size.max", "200MB");
     // Commit-index records would add a log write (and fsync) after every commit; without them a
     // restarted node learns the commit index from the leader, which is all Cairn needs.
     p.set("raft.server.log.log-metadata.enabled", "false");
