@@ -89,8 +89,8 @@ final class Workloads {
     if (listed != files) {
       throw new IOException("warm-up: listed " + listed + " entries, expected " + files);
     }
-    runOps(files, threads, i -> client.rename(file(dir, i), dir + "/renamed-" + i), null);
-    runOps(files, threads, i -> client.delete(dir + "/renamed-" + i, false), null);
+    runOps(files, threads, i -> client.rename(file(dir, i), renamed(dir, i)), null);
+    runOps(files, threads, i -> client.delete(renamed(dir, i), false), null);
     client.delete(dir, true);
     Progress.say("  warmed up in %.1f s", seconds(start));
   }
@@ -161,7 +161,7 @@ final class Workloads {
       Progress.say("renaming the files with %d threads", threads);
       CpuUse.Span cpu = cpuSpan();
       Timing run = runOps(files, threads,
-          i -> client.rename(file(dir, i), dir + "/renamed-" + i), null);
+          i -> client.rename(file(dir, i), renamed(dir, i)), null);
       run.record("rename_ops", "rename_last_ops");
       recordCpu(cpu, "rename", files);
       Progress.say("  %s", run.rates("ops/s"));
@@ -170,7 +170,7 @@ final class Workloads {
       Progress.say("deleting the files with %d threads", threads);
       CpuUse.Span cpu = cpuSpan();
       Timing run = runOps(files, threads,
-          i -> client.delete(dir + "/renamed-" + i, false), null);
+          i -> client.delete(renamed(dir, i), false), null);
       run.record("delete_ops", "delete_last_ops");
       recordCpu(cpu, "delete", files);
       Progress.say("  %s", run.rates("ops/s"));
@@ -387,6 +387,11 @@ final class Workloads {
 
   static String file(String dir, int i) {
     return dir + "/f" + String.format(Locale.ROOT, "%05d", i);
+  }
+
+  /** Where the rename phases move {@link #file}{@code (dir, i)}. */
+  static String renamed(String dir, int i) {
+    return dir + "/renamed-" + i;
   }
 
   static double seconds(long startNanos) {

@@ -72,7 +72,7 @@ public final class RaftMeta implements Closeable {
    * Ratis's default of 6 segments and at most 200 MB.
    */
   static long logCacheBytes(long maxHeapBytes) {
-    long least = 6 * LOG_SEGMENT_BYTES;
+    long least = RaftServerConfigKeys.Log.SEGMENT_CACHE_NUM_MAX_DEFAULT * LOG_SEGMENT_BYTES;
     long most = 200L << 20;
     return Math.max(least, Math.min(most, maxHeapBytes / 10));
   }
