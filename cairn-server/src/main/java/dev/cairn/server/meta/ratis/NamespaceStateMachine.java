@@ -63,7 +63,31 @@ final class NamespaceStateMachine extends BaseStateMachine {
   /** The wait after a snapshot that could not be written before the next try. */
   private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
+  /**
+   * The log since the last snapshot must hold at least this many bytes of commands per byte of
+   * that snapshot before the next is taken (or {@link #ENTRY_CAP_FACTOR} times the entry
+   * threshold's entries). A snapshot writes the whole namespace, inline files and all, so one
+   * every fixed number of entries costs more and more as the namespace grows; tied to the size
+   * of the log it replaces, the snapshots of a growing namespace write at most about as many
+   * bytes as its log did.
+   */
+  static final double LOG_BYTES_PER_SNAPSHOT_BYTE = 1.0;
+  /**
+   * Past this many times the entry threshold a snapshot is taken however small the log: a
+   * restart replays the log since the last snapshot, and Ratis keeps a record of every entry of
+   * its log in memory.
+   */
+  static final long ENTRY_CAP_FACTOR = 10;
+
   private final Namespace namespace;
+  /** Ratis asks for a snapshot once this many entries have been applied since the last one. */
+  private final long entryThreshold;
+  /** The bytes of commands in the entries applied since this node started; applying thread. */
+  private long appliedLogBytes;
+  /** {@link #appliedLogBytes} when the newest snapshot was copied or loaded. */
+  private volatile long appliedLogBytesAtSnapshot;
+  /** The size of the newest snapshot on disk, 0 if there is none; set by either thread. */
+  private volatile long snapshotBytes;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "cairn-snapshot-writer");
@@ -85,8 +109,9 @@ final class NamespaceStateMachine extends BaseStateMachine {
   private final AtomicLong snapshotChanges = new AtomicLong();
   private volatile long noSnapshotAsOf = -1;
 
-  NamespaceStateMachine(Namespace namespace) {
+  NamespaceStateMachine(Namespace namespace, long entryThreshold) {
     this.namespace = namespace;
+    this.entryThreshold = entryThreshold;
   }
 
   @Override
@@ -131,6 +156,8 @@ final class NamespaceStateMachine extends BaseStateMachine {
       namespace.readSnapshot(in);
     }
     setLastAppliedTermIndex(snapshot.getTermIndex());
+    snapshotBytes = file.length();
+    appliedLogBytesAtSnapshot = appliedLogBytes;
     // Ratis counts its next snapshot from here; one written before this load (a follower that was
     // sent the leader's newer snapshot) must not be reported as if it were newer.
     reported = Math.max(reported, snapshot.getIndex());
@@ -171,11 +198,12 @@ final class NamespaceStateMachine extends BaseStateMachine {
   /**
    * Ratis calls this on the thread that applies entries, once enough entries have been applied
    * since the last snapshot, and again after each further entry until it is answered with an
-   * index. Writing the snapshot there would stop every write and every linearizable read for as
-   * long as it takes (about 6 s for 900 MB of inline files, measured), so only the copy of the
-   * state is made here ({@link Namespace#freeze}); a thread of its own writes it, and a later call
-   * answers with its index once it is durable. Until then the call answers -1: no new snapshot,
-   * so Ratis keeps the log. One snapshot is written at a time.
+   * index. A snapshot is taken only when it is {@linkplain #worthASnapshot worth writing}.
+   * Writing it there would stop every write and every linearizable read for as long as it takes
+   * (about 6 s for 900 MB of inline files, measured), so only the copy of the state is made here
+   * ({@link Namespace#freeze}); a thread of its own writes it, and a later call answers with its
+   * index once it is durable. Until then the call answers -1: no new snapshot, so Ratis keeps the
+   * log. One snapshot is written at a time.
    */
   @Override
   public long takeSnapshot() {
@@ -186,20 +214,25 @@ final class NamespaceStateMachine extends BaseStateMachine {
       return done;
     }
     if (last == null || last.getIndex() <= reported || writing.get()
-        || System.nanoTime() < retryAfter) {
+        || System.nanoTime() < retryAfter
+        || !worthASnapshot(appliedLogBytes - appliedLogBytesAtSnapshot, snapshotBytes,
+            last.getIndex() - Math.max(reported, 0), entryThreshold)) {
       return -1;
     }
     long frozenAt = System.nanoTime();
     Namespace.Frozen state = namespace.freeze();
     long copyMs = (System.nanoTime() - frozenAt) / 1_000_000;
+    long logBytesAtCopy = appliedLogBytes;
     writing.set(true);
     writer.execute(() -> {
       try {
         long started = System.nanoTime();
-        writeSnapshot(state, last);
+        long bytes = writeSnapshot(state, last);
+        snapshotBytes = bytes;
+        appliedLogBytesAtSnapshot = logBytesAtCopy;
         written = Math.max(written, last.getIndex());
-        log.info("wrote namespace snapshot at {}: copied in {} ms, written in {} ms", last,
-            copyMs, (System.nanoTime() - started) / 1_000_000);
+        log.info("wrote namespace snapshot at {}: {} MB, copied in {} ms, written in {} ms", last,
+            bytes / 1_000_000, copyMs, (System.nanoTime() - started) / 1_000_000);
       } catch (IOException | RuntimeException e) {
         if (writer.isShutdown()) {
           log.info("stopped while writing the namespace snapshot at {}", last);
@@ -215,7 +248,20 @@ final class NamespaceStateMachine extends BaseStateMachine {
     return -1;
   }
 
-  private void writeSnapshot(Namespace.Frozen state, TermIndex last) throws IOException {
+  /**
+   * Whether a snapshot is worth writing now, Ratis having counted enough entries since the last:
+   * when the commands logged since it hold at least {@link #LOG_BYTES_PER_SNAPSHOT_BYTE} bytes for
+   * each byte of it, or when {@link #ENTRY_CAP_FACTOR} times the threshold's entries have gone by.
+   * The first snapshot (none on disk) is always worth it.
+   */
+  static boolean worthASnapshot(long logBytesSince, long lastSnapshotBytes, long entriesSince,
+      long entryThreshold) {
+    return logBytesSince >= lastSnapshotBytes * LOG_BYTES_PER_SNAPSHOT_BYTE
+        || entriesSince >= entryThreshold * ENTRY_CAP_FACTOR;
+  }
+
+  /** Writes the snapshot and answers its size in bytes. */
+  private long writeSnapshot(Namespace.Frozen state, TermIndex last) throws IOException {
     File target = storage.getSnapshotFile(last.getTerm(), last.getIndex());
     File tmp = new File(target.getParentFile(), target.getName() + TMP_SUFFIX);
     MessageDigest md5 = MD5Hash.getDigester();
@@ -248,6 +294,7 @@ final class NamespaceStateMachine extends BaseStateMachine {
     storage.updateLatestSnapshot(new SingleFileSnapshotInfo(
         new org.apache.ratis.server.storage.FileInfo(target.toPath(), digest), last));
     forgetSnapshotLookup();
+    return target.length();
   }
 
   /** Deletes the partial files of snapshots whose writing a stop or a crash cut short. */
@@ -303,6 +350,7 @@ final class NamespaceStateMachine extends BaseStateMachine {
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
     long index = entry.getIndex();
+    appliedLogBytes += entry.getStateMachineLogEntry().getLogData().size();
     MetaResult result;
     try {
       // Parsed from the entry's own buffer, not through a stream that copies it in chunks first;

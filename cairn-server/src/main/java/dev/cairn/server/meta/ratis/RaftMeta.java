@@ -61,7 +61,11 @@ public final class RaftMeta implements Closeable {
   /** More voters make commits slower without making the namespace safer in practice. */
   public static final int MAX_VOTERS = 5;
 
-  /** System property: log entries between namespace snapshots (default 20,000). */
+  /**
+   * System property: the fewest log entries between namespace snapshots (default 20,000); past
+   * that, a snapshot waits until the log since the last one is as large as it (see {@link
+   * NamespaceStateMachine#worthASnapshot}).
+   */
   public static final String SNAPSHOT_THRESHOLD_KEY = "cairn.meta.snapshot-threshold";
 
   /** The size of a Raft log segment file. */
@@ -230,7 +234,7 @@ public final class RaftMeta implements Closeable {
     p.set("raft.server.log.appender.snapshot.chunk.size.max", "4MB");
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
 
-    NamespaceStateMachine stateMachine = new NamespaceStateMachine(namespace);
+    NamespaceStateMachine stateMachine = new NamespaceStateMachine(namespace, snapshotEvery);
     RaftServer server = RaftServer.newBuilder()
         .setServerId(selfId)
         .setGroup(serverGroup)

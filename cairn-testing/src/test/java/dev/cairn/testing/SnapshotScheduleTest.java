@@ -1,0 +1,114 @@
+package dev.cairn.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.cairn.client.CairnClient;
+import dev.cairn.server.meta.ratis.RaftMeta;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A namespace snapshot is written only once the log since the last one is as large as that
+ * snapshot, or ten times the entry threshold has gone by: not every fixed number of entries,
+ * which would write a large namespace again and again for a few small changes.
+ */
+class SnapshotScheduleTest {
+  private static final int THRESHOLD = 50;
+  private static final Pattern SNAPSHOT = Pattern.compile("snapshot\\.\\d+_(\\d+)");
+
+  private MiniCluster cluster;
+
+  @AfterEach
+  void tearDown() throws IOException {
+    System.clearProperty(RaftMeta.SNAPSHOT_THRESHOLD_KEY);
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void smallChangesWaitForALogAsLargeAsTheSnapshotOrTenTimesTheThreshold() throws Exception {
+    System.setProperty(RaftMeta.SNAPSHOT_THRESHOLD_KEY, Integer.toString(THRESHOLD));
+    cluster = MiniCluster.builder().nodes(3).build().start();
+    String leader = cluster.leaderId();
+    Path smDir = stateMachineDir(leader);
+    byte[] large = new byte[60 * 1024];
+    try (CairnClient client = cluster.newClient()) {
+      // About 4.5 MB of inline files in 75 entries: the first snapshot, past 50 entries.
+      for (int i = 0; i < 75; i++) {
+        large[0] = (byte) i;
+        client.write("/large" + i, large);
+      }
+      await().atMost(Duration.ofSeconds(60)).until(() -> !snapshots(smDir).isEmpty());
+      long first = snapshots(smDir).getLast();
+      long firstBytes = Files.size(snapshotFile(smDir, first));
+      assertThat(firstBytes).as("the first snapshot holds the inline files")
+          .isGreaterThan(2_000_000);
+
+      // 300 entries of a few hundred bytes each: six times the threshold, a thousandth of the
+      // snapshot's bytes. The old schedule took a snapshot every 50 of them.
+      for (int i = 0; i < 300; i++) {
+        client.write("/small" + i, new byte[] {(byte) i});
+      }
+      long afterSmall = cluster.node(leader).server().appliedIndex();
+
+      // As many bytes again as the snapshot: the next one is due.
+      for (int i = 75; i < 160; i++) {
+        large[0] = (byte) i;
+        client.write("/large" + i, large);
+      }
+      await().atMost(Duration.ofSeconds(60))
+          .until(() -> snapshots(smDir).getLast() > afterSmall);
+      List<Long> kept = snapshots(smDir);
+      assertThat(kept).as("snapshots kept (the newest two), after small changes up to index %d",
+          afterSmall).hasSize(2);
+      assertThat(kept.getFirst()).as("no snapshot between the first and the large files after")
+          .isEqualTo(first);
+
+      // Ten times the threshold of tiny entries: a snapshot however small the log.
+      long second = kept.getLast();
+      for (int i = 0; i < 10 * THRESHOLD + 20; i++) {
+        client.write("/tiny" + i, new byte[] {(byte) i});
+      }
+      await().atMost(Duration.ofSeconds(60)).until(() -> snapshots(smDir).getLast() > second);
+      assertThat(snapshots(smDir).getLast() - second)
+          .as("entries between the second and the third snapshot")
+          .isGreaterThanOrEqualTo(10L * THRESHOLD);
+      assertThat(client.readAllBytes("/small299")).containsExactly((byte) 299);
+    }
+  }
+
+  private Path stateMachineDir(String id) throws IOException {
+    try (Stream<Path> paths = Files.walk(cluster.dataDir(id))) {
+      return paths.filter(p -> p.getFileName().toString().equals("sm") && Files.isDirectory(p))
+          .findFirst().orElseThrow();
+    }
+  }
+
+  /** The indexes of the complete snapshots in the directory, oldest first. */
+  private static List<Long> snapshots(Path smDir) throws IOException {
+    try (Stream<Path> files = Files.list(smDir)) {
+      return files.map(p -> SNAPSHOT.matcher(p.getFileName().toString()))
+          .filter(Matcher::matches)
+          .map(m -> Long.parseLong(m.group(1)))
+          .sorted()
+          .toList();
+    }
+  }
+
+  private static Path snapshotFile(Path smDir, long index) throws IOException {
+    try (Stream<Path> files = Files.list(smDir)) {
+      return files.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_" + index))
+          .findFirst().orElseThrow();
+    }
+  }
+}
