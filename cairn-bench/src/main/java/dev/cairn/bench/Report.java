@@ -378,11 +378,14 @@ final class Report {
       return "";
     }
     double fsyncMs = 1000 / l.syncWritesPerSecond();
-    return String.format(Locale.ROOT, ". Each file is one Raft commit (the 4 KiB travel inline in"
-        + " the log entry), acknowledged after the leader and one follower have fsynced it; this"
+    String commits = threads == 1
+        ? "Each file is one Raft commit"
+        : "Files whose commits arrive together share one Raft log entry (group commit)";
+    return String.format(Locale.ROOT, ". %s (the 4 KiB travel inline in the log entry), and a"
+        + " file is acknowledged after the leader and one follower have fsynced its entry; this"
         + " disk does %.0f small synchronous writes/s (%.2f ms each), and Cairn's p50 is %.2f ms"
-        + " per file with %d thread%s (HDFS p50 %.2f ms)", l.syncWritesPerSecond(), fsyncMs,
-        p50.median(), threads, threads == 1 ? "" : "s",
+        + " per file with %d thread%s (HDFS p50 %.2f ms)", commits, l.syncWritesPerSecond(),
+        fsyncMs, p50.median(), threads, threads == 1 ? "" : "s",
         hdfs("small_write_t" + threads + "_p50_ms").median());
   }
 
