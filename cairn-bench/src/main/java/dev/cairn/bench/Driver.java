@@ -15,10 +15,10 @@ import java.util.List;
  * <p>Arguments: {@code --system cairn|hdfs --dir DIR [--large-mib N] [--files N] [--threads
  * 1,8,32] [--op-threads 8] [--stat-passes N] [--listings N] [--warm-up-files N] [--server-flag
  * FLAG]... [--class-data DIR] [--jfr DIR] [--train]}. With {@code --warm-up-files N} (N > 0),
- * every workload first runs once unmeasured, on N small files and a file a tenth of the large
- * one's size (see {@link Workloads#warmUp}). With {@code --train} it is a training round, run for
- * the class data its servers write when they stop: no CPU accounting and no leader loss, so that
- * every server stops cleanly.
+ * the workloads first run unmeasured, in passes, with N small files per phase and a file a tenth
+ * of the large one's size (see {@link Workloads#warmUp}). With {@code --train} it is a training
+ * round, run for the class data its servers write when they stop: no CPU accounting and no
+ * leader loss, so that every server stops cleanly.
  */
 public final class Driver {
   private Driver() {}
@@ -79,8 +79,10 @@ public final class Driver {
         if (warmUpFiles > 0) {
           long warmUpBytes = Math.max(1, largeMib / 10) << 20;
           int n = warmUpFiles;
-          int t = opThreads;
-          Workloads.guarded("warm_up", () -> w.warmUp(warmUpBytes, n, t));
+          List<Integer> writers = threads;
+          int ot = opThreads;
+          int passes = statPasses;
+          Workloads.guarded("warm_up", () -> w.warmUp(warmUpBytes, n, writers, ot, passes));
         }
         Workloads.guarded("large", () -> w.largeFile(large));
         for (int t : threads) {

@@ -50,6 +50,10 @@ record Metric(String key, String label, String unit, boolean higherIsBetter, dou
         "MiB", false, 1e6 / (1 << 20)));
     m.add(new Metric("heap_inline4k_bpf", "  Cairn, 4 KiB files (content inline)",
         "MiB", false, 1e6 / (1 << 20)));
+    m.add(new Metric("warm_up_passes", "warm-up passes until the servers' JIT compilers settled",
+        "passes", false, 1));
+    m.add(new Metric("warm_up_jit_pct", "  the compilers' share of the servers' CPU, last pass",
+        "%", false, 1));
     m.add(new Metric("cpu_servers_s", "CPU used by the server JVMs, start to the last delete",
         "s", false, 1));
     m.add(new Metric("cpu_servers_jit_s", "  of which by their JIT compiler threads", "s", false,
@@ -73,7 +77,7 @@ record Metric(String key, String label, String unit, boolean higherIsBetter, dou
 
   /** True for the rows that account for the run rather than measure a workload. */
   boolean accounting() {
-    return key.startsWith("cpu_");
+    return key.startsWith("cpu_") || key.startsWith("warm_up_");
   }
 
   String format(double raw) {
@@ -82,6 +86,9 @@ record Metric(String key, String label, String unit, boolean higherIsBetter, dou
       return "-";
     }
     double a = Math.abs(v);
+    if (unit.equals("passes")) {
+      return String.format(Locale.ROOT, "%.0f", v);
+    }
     if (a >= 1000) {
       return String.format(Locale.ROOT, "%,.0f", v);
     }

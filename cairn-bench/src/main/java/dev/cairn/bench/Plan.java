@@ -11,8 +11,8 @@ import java.util.List;
  * @param threads client thread counts of the small-file writes
  * @param opThreads client threads of reads, stat, rename and delete
  * @param heapFiles files created for the heap measurement
- * @param warmUpFiles small files of the unmeasured warm-up before each round's workloads; 0 for
- *     none
+ * @param warmUpFiles small files of each phase of a pass of the unmeasured warm-up before each
+ *     round's workloads; 0 for none
  */
 record Plan(boolean quick, int rounds, long largeMib, int files, List<Integer> threads,
     int opThreads, int statPasses, int listings, int heapFiles, int ddMib, int syncWrites,
@@ -20,11 +20,11 @@ record Plan(boolean quick, int rounds, long largeMib, int files, List<Integer> t
 
   static Plan fullRun() {
     return new Plan(false, 3, 1024, 5000, List.of(1, 8, 32), 8, 4, 10, 1_000_000, 1024, 2000,
-        5000);
+        1000);
   }
 
   static Plan quickRun() {
-    return new Plan(true, 2, 256, 1000, List.of(1, 8, 32), 8, 4, 10, 200_000, 256, 500, 1000);
+    return new Plan(true, 2, 256, 1000, List.of(1, 8, 32), 8, 4, 10, 200_000, 256, 500, 200);
   }
 
   Plan withRounds(int n) {

@@ -500,18 +500,26 @@ final class Report {
         + " still be compiling its hot paths, and the gap between the two rates shows how much"
         + " of it went into warming up. They count in no target.");
     m.add(plan.warmUpFiles() > 0
-        ? "- **Warm-up.** On each round's fresh cluster, before anything is measured, every"
-            + " workload runs once at a smaller size: one file of a tenth of the large file's"
-            + " size written and read, then " + String.format(Locale.ROOT, "%,d",
-            plan.warmUpFiles()) + " files of 4 KiB written, read, stat'ed, listed, renamed and"
-            + " deleted with " + plan.opThreads() + " threads, in a directory of its own that it"
-            + " removes. Same code, same sizes for both systems. A file system's servers run for"
-            + " weeks, so the speed users meet is that of JVMs that have compiled their hot"
-            + " paths; without a warm-up the first seconds of each phase measure the JIT"
-            + " compilers, and Cairn's 3 node JVMs each compile what HDFS's one JVM compiles"
-            + " once. `--no-warm-up` measures the cold start instead. The start-to-ready time"
-            + " and the leader loss are measured as before: the first before the warm-up, the"
-            + " second after the workloads."
+        ? "- **Warm-up.** On each round's fresh cluster, before anything is measured, the"
+            + " workloads run at a smaller size, in passes: each pass writes and reads one file"
+            + " of a tenth of the large file's size, writes " + String.format(Locale.ROOT, "%,d",
+            plan.warmUpFiles()) + " files of 4 KiB with each thread count of the measured"
+            + " writes, then reads, stats, lists, renames and deletes those written with "
+            + plan.opThreads() + " threads, as the measured phases do and in their order, in a"
+            + " directory of its own that it removes. Passes go on until, in one, the servers'"
+            + " JIT compiler threads used"
+            + String.format(Locale.ROOT, " less than %.0f%% of the servers' CPU, or for %d"
+            + " passes at most", 100 * Workloads.SETTLED_JIT_SHARE,
+            Workloads.MAX_WARM_UP_PASSES) + " (the rows \"warm-up passes\" below). Same code,"
+            + " same sizes, same rule for both systems. A file system's servers run for weeks,"
+            + " so the speed users meet is that of JVMs that have compiled their hot paths;"
+            + " without a warm-up the first seconds of each phase measure the JIT compilers, and"
+            + " Cairn's 3 node JVMs each compile what HDFS's one JVM compiles once. After a"
+            + " single pass of 8-thread writes and operations, the compilers were still busy in"
+            + " the measured phases (on Cairn's side up to half of the servers' CPU during the"
+            + " renames): a JVM compiles each shape of load anew. `--no-warm-up` measures the"
+            + " cold start instead. The start-to-ready time and the leader loss are measured as"
+            + " before: the first before the warm-up, the second after the workloads."
         : "- **No warm-up** (`--no-warm-up`): each phase is measured on JVMs that have run only"
             + " the phases before it; its first seconds include the JIT compilers' work.");
     m.add("- **CPU.** After the deletes, before the leader is killed: the CPU time every server"

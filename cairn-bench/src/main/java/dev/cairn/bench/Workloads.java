@@ -62,37 +62,87 @@ final class Workloads {
   }
 
   /**
-   * Every workload once, at a smaller size and unmeasured, before the measured ones: a server runs
-   * for weeks, so what users meet is its speed once its JVM has compiled its hot paths, not the
-   * first seconds of a fresh process. Both systems run the same warm-up, and it leaves nothing
-   * behind.
+   * The warm-up runs again until, in a pass, the servers' JIT compiler threads used less than this
+   * share of the servers' CPU: their hot paths are compiled.
    */
-  void warmUp(long largeBytes, int files, int threads) throws Exception {
-    String dir = "/warm-up";
+  static final double SETTLED_JIT_SHARE = 0.05;
+  /** The most passes of the warm-up, settled or not. */
+  static final int MAX_WARM_UP_PASSES = 6;
+  /** Passes of the warm-up where the compilers' share cannot be read (not Linux). */
+  static final int UNMEASURED_WARM_UP_PASSES = 3;
+
+  /**
+   * The measured workloads at a smaller size and unmeasured, before the measured ones, in passes
+   * until the servers' JIT compilers have settled (see {@link #SETTLED_JIT_SHARE}): a server runs
+   * for weeks, so what users meet is its speed once its JVMs have compiled their hot paths, not
+   * the first seconds of a fresh process. A pass runs the measured phases in their order and with
+   * their thread counts, since a JVM compiles each shape of load anew (one writer's log entries
+   * carry one command, 32 writers' many). Both systems run the same warm-up under the same rule,
+   * and it leaves nothing behind.
+   *
+   * @param files small files of each phase of a pass
+   * @param writeThreads the thread counts of the small-file writes
+   * @param opThreads the threads of the reads, stats, renames and deletes
+   */
+  void warmUp(long largeBytes, int files, List<Integer> writeThreads, int opThreads,
+      int statPasses) throws Exception {
+    Progress.say("warming up, not measured: the workloads with one file of %d MiB and %d small"
+        + " files, in passes until the servers' JIT compilers use less than %.0f%% of their CPU"
+        + " (at most %d)", largeBytes >> 20, files, 100 * SETTLED_JIT_SHARE, MAX_WARM_UP_PASSES);
     long start = System.nanoTime();
-    Progress.say("warming up, not measured: one file of %d MiB and %d small files with %d"
-        + " threads, every operation once", largeBytes >> 20, files, threads);
-    client.mkdirs(dir);
-    client.writeStream(dir + "/large", new PatternStream(pattern, largeBytes));
+    int passes = 0;
+    double jitShare;
+    do {
+      CpuUse before = serverCpu == null ? null : serverCpu.read();
+      long passStart = System.nanoTime();
+      warmUpPass(largeBytes, files, writeThreads, opThreads, statPasses);
+      passes++;
+      jitShare = Double.NaN;
+      if (before != null) {
+        CpuUse after = serverCpu.read();
+        jitShare = (after.jitSeconds() - before.jitSeconds())
+            / (after.seconds() - before.seconds());
+      }
+      Progress.say("  pass %d: %.1f s, the servers' JIT compilers used %.1f%% of their CPU",
+          passes, seconds(passStart), 100 * jitShare);
+    } while (passes < MAX_WARM_UP_PASSES && (Double.isNaN(jitShare)
+        ? serverCpu != null && passes < UNMEASURED_WARM_UP_PASSES
+        : jitShare >= SETTLED_JIT_SHARE));
+    Results.result("warm_up_passes", passes);
+    Results.result("warm_up_jit_pct", 100 * jitShare);
+    Progress.say("  warmed up in %.1f s", seconds(start));
+  }
+
+  /** One pass of the warm-up: the measured phases in order, in a directory it removes. */
+  private void warmUpPass(long largeBytes, int files, List<Integer> writeThreads, int opThreads,
+      int statPasses) throws Exception {
+    String root = "/warm-up";
+    client.mkdirs(root);
+    client.writeStream(root + "/large", new PatternStream(pattern, largeBytes));
     byte[] buffer = new byte[IO_BUFFER];
-    long read = client.read(dir + "/large", buffer);
+    long read = client.read(root + "/large", buffer);
     if (read != largeBytes) {
       throw new IOException("warm-up: read " + read + " bytes of a file of " + largeBytes);
     }
-    client.delete(dir + "/large", false);
+    client.delete(root + "/large", false);
+    for (int t : writeThreads) {
+      String dir = root + smallDir(t);
+      client.mkdirs(dir);
+      runOps(files, t, i -> client.write(file(dir, i), small), null);
+    }
+    int writtenWith = writeThreads.contains(opThreads) ? opThreads : writeThreads.get(0);
+    String dir = root + smallDir(writtenWith);
     ThreadLocal<byte[]> smallBuffer =
         ThreadLocal.withInitial(() -> new byte[SMALL_FILE_BYTES * 2]);
-    runOps(files, threads, i -> client.write(file(dir, i), small), null);
-    runOps(files, threads, i -> client.read(file(dir, i), smallBuffer.get()), null);
-    runOps(files, threads, i -> client.stat(file(dir, i)), null);
+    runOps(files, opThreads, i -> client.read(file(dir, i), smallBuffer.get()), null);
+    runOps(files * statPasses, opThreads, i -> client.stat(file(dir, i % files)), null);
     int listed = client.list(dir);
     if (listed != files) {
       throw new IOException("warm-up: listed " + listed + " entries, expected " + files);
     }
-    runOps(files, threads, i -> client.rename(file(dir, i), renamed(dir, i)), null);
-    runOps(files, threads, i -> client.delete(renamed(dir, i), false), null);
-    client.delete(dir, true);
-    Progress.say("  warmed up in %.1f s", seconds(start));
+    runOps(files, opThreads, i -> client.rename(file(dir, i), renamed(dir, i)), null);
+    runOps(files, opThreads, i -> client.delete(renamed(dir, i), false), null);
+    client.delete(root, true);
   }
 
   /** {@code files} files of 4 KiB created, written and closed by {@code threads} threads. */
