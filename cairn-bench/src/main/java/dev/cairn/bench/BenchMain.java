@@ -276,7 +276,8 @@ public final class BenchMain {
       p.setProperty("loopbackSeconds", Double.toString(limits.loopbackSeconds()));
     }
     // Failures of the orchestrator itself (children's failures are in their logs).
-    List<String> own = errors.stream().filter(e -> !e.startsWith("round ")).toList();
+    List<String> own = errors.stream()
+        .filter(e -> !e.startsWith("round ") && !e.startsWith("training round ")).toList();
     for (int i = 0; i < own.size(); i++) {
       p.setProperty("error." + i, own.get(i));
     }
@@ -315,16 +316,22 @@ public final class BenchMain {
     List<Map<String, Double>> cairn = new ArrayList<>();
     List<Map<String, Double>> hdfs = new ArrayList<>();
     int rounds = plan.rounds();
-    for (int r = 1; r <= rounds; r++) {
+    // Round 0 is a training round, when there was one: its findings count, its figures do not.
+    for (int r = 0; r <= rounds; r++) {
       Map<String, Double> c = new HashMap<>();
       Map<String, Double> h = new HashMap<>();
-      cairn.add(c);
-      hdfs.add(h);
-      String prefix = "round " + r + "/" + rounds + " ";
-      readLog(dir.resolve("r" + r + "-cairn-driver.log"), prefix + "cairn", c, errors, notes);
-      readLog(dir.resolve("r" + r + "-hdfs-driver.log"), prefix + "hdfs", h, errors, notes);
+      if (r > 0) {
+        cairn.add(c);
+        hdfs.add(h);
+      }
+      String prefix = roundLabel(r, plan) + " ";
       for (String side : List.of("cairn", "hdfs")) {
-        notes.addAll(serverLogFindings(dir.resolve("r" + r + "-" + side), "round " + r + " " + side));
+        readLog(dir.resolve("r" + r + "-" + side + "-driver.log"), prefix + side,
+            side.equals("cairn") ? c : h, errors, notes);
+        notes.addAll(serverLogFindings(dir.resolve("r" + r + "-" + side), prefix + side));
+      }
+      if (r == 0) {
+        continue;
       }
       for (String shape : List.of("empty", "block", "inline4k")) {
         readLog(dir.resolve("heap-r" + r + "-cairn-" + shape + ".log"),
@@ -342,6 +349,11 @@ public final class BenchMain {
   /** What server logs say that explains a failure; each pattern with its count and first line. */
   private static final List<String> LOG_PATTERNS = List.of("OutOfMemoryError",
       "exceeds maximum size", " ERROR ");
+
+  /** How progress and findings name round {@code round}; 0 is the training round. */
+  private static String roundLabel(int round, Plan plan) {
+    return round == 0 ? "training round" : "round " + round + "/" + plan.rounds();
+  }
 
   /**
    * Scans the servers' logs of one round (any *.log under {@code dir}) for signs of trouble, so
@@ -499,7 +511,7 @@ public final class BenchMain {
     if (round == 0) {
       args.add("--train");
     }
-    String label = round == 0 ? "training round" : "round " + round + "/" + plan.rounds();
+    String label = roundLabel(round, plan);
     runChild(label + " " + system, clientFlags(), classPath,
         Driver.class.getName(), args, work.resolve("r" + round + "-" + system + "-driver.log"),
         plan.quick() ? 1200 : 3600, into, errors, notes);

@@ -89,8 +89,8 @@ public final class Driver {
           int n = files;
           Workloads.guarded("small_write_t" + t, () -> w.smallWrites(n, t));
         }
-        int writtenWith = threads.contains(opThreads) ? opThreads : threads.get(0);
-        w.smallOps(files, writtenWith, opThreads, statPasses, listings);
+        w.smallOps(files, Workloads.operatedOn(threads, opThreads), opThreads, statPasses,
+            listings);
         w.cleanUp(threads);
         if (!train) {
           // Before the stall workload, which kills a server and with it that process's count.

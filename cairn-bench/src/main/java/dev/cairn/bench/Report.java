@@ -379,12 +379,13 @@ final class Report {
     }
     double fsyncMs = 1000 / l.syncWritesPerSecond();
     String commits = threads == 1
-        ? "Each file is one Raft commit"
-        : "Files whose commits arrive together share one Raft log entry (group commit)";
-    return String.format(Locale.ROOT, ". %s (the 4 KiB travel inline in the log entry), and a"
-        + " file is acknowledged after the leader and one follower have fsynced its entry; this"
-        + " disk does %.0f small synchronous writes/s (%.2f ms each), and Cairn's p50 is %.2f ms"
-        + " per file with %d thread%s (HDFS p50 %.2f ms)", commits, l.syncWritesPerSecond(),
+        ? "Each file is one Raft log entry, its 4 KiB inline in it"
+        : "Files whose commits arrive together share one Raft log entry (group commit), their"
+            + " 4 KiB inline in it";
+    return String.format(Locale.ROOT, ". %s; a file is acknowledged after the leader and one"
+        + " follower have fsynced its entry; this disk does %.0f small synchronous writes/s"
+        + " (%.2f ms each), and Cairn's p50 is %.2f ms per file with %d thread%s (HDFS p50 %.2f"
+        + " ms)", commits, l.syncWritesPerSecond(),
         fsyncMs, p50.median(), threads, threads == 1 ? "" : "s",
         hdfs("small_write_t" + threads + "_p50_ms").median());
   }

@@ -130,8 +130,7 @@ final class Workloads {
       client.mkdirs(dir);
       runOps(files, t, i -> client.write(file(dir, i), small), null);
     }
-    int writtenWith = writeThreads.contains(opThreads) ? opThreads : writeThreads.get(0);
-    String dir = root + smallDir(writtenWith);
+    String dir = root + smallDir(operatedOn(writeThreads, opThreads));
     ThreadLocal<byte[]> smallBuffer =
         ThreadLocal.withInitial(() -> new byte[SMALL_FILE_BYTES * 2]);
     runOps(files, opThreads, i -> client.read(file(dir, i), smallBuffer.get()), null);
@@ -429,6 +428,14 @@ final class Workloads {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  /**
+   * The thread count whose files the reads, stats, renames and deletes work on: the files written
+   * with as many threads as they use, else those of the first writes.
+   */
+  static int operatedOn(List<Integer> writeThreads, int opThreads) {
+    return writeThreads.contains(opThreads) ? opThreads : writeThreads.get(0);
   }
 
   static String smallDir(int threads) {
