@@ -438,6 +438,18 @@ public final class MiniCluster implements Closeable {
     return node(id).dataDir;
   }
 
+  /**
+   * The directory where a node's Raft state machine keeps its namespace snapshots ({@code
+   * raft/GROUP/sm} under its data directory).
+   */
+  public Path snapshotDir(String id) throws IOException {
+    try (Stream<Path> paths = Files.walk(dataDir(id))) {
+      return paths.filter(p -> p.getFileName().toString().equals("sm") && Files.isDirectory(p))
+          .findFirst()
+          .orElseThrow(() -> new IOException("node " + id + " has no snapshot directory"));
+    }
+  }
+
   /** Block size the nodes were configured with. */
   public int blockSize() {
     return settings.blockSize;

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -77,11 +76,7 @@ class SnapshotCatchUpTest {
   void aSnapshotCutShortIsDeletedAtTheNextStart() throws Exception {
     cluster = MiniCluster.builder().nodes(3).build().start();
     String id = cluster.node(1).id();
-    Path stateMachineDir;
-    try (Stream<Path> paths = Files.walk(cluster.dataDir(id))) {
-      stateMachineDir = paths.filter(p -> p.getFileName().toString().equals("sm")
-          && Files.isDirectory(p)).findFirst().orElseThrow();
-    }
+    Path stateMachineDir = cluster.snapshotDir(id);
     cluster.stop(id);
     Path partial = Files.write(stateMachineDir.resolve("snapshot.1_123.tmp"), new byte[4096]);
     Path unrelated = Files.write(stateMachineDir.resolve("notes.tmp"), new byte[] {1});

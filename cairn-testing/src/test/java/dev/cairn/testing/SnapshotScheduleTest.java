@@ -40,7 +40,7 @@ class SnapshotScheduleTest {
     System.setProperty(RaftMeta.SNAPSHOT_THRESHOLD_KEY, Integer.toString(THRESHOLD));
     cluster = MiniCluster.builder().nodes(3).build().start();
     String leader = cluster.leaderId();
-    Path smDir = stateMachineDir(leader);
+    Path smDir = cluster.snapshotDir(leader);
     byte[] large = new byte[60 * 1024];
     try (CairnClient client = cluster.newClient()) {
       // About 4.5 MB of inline files in 75 entries: the first snapshot, past 50 entries.
@@ -84,13 +84,6 @@ class SnapshotScheduleTest {
           .as("entries between the second and the third snapshot")
           .isGreaterThanOrEqualTo(10L * THRESHOLD);
       assertThat(client.readAllBytes("/small299")).containsExactly((byte) 299);
-    }
-  }
-
-  private Path stateMachineDir(String id) throws IOException {
-    try (Stream<Path> paths = Files.walk(cluster.dataDir(id))) {
-      return paths.filter(p -> p.getFileName().toString().equals("sm") && Files.isDirectory(p))
-          .findFirst().orElseThrow();
     }
   }
 
