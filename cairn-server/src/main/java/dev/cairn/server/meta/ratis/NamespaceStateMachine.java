@@ -35,6 +35,7 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.SnapshotRetentionPolicy;
 import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
@@ -88,7 +89,22 @@ final class NamespaceStateMachine extends BaseStateMachine {
   private volatile long appliedLogBytesAtSnapshot;
   /** The size of the newest snapshot on disk, 0 if there is none; set by either thread. */
   private volatile long snapshotBytes;
-  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage() {
+    // Ratis calls this after every call of takeSnapshot, and it lists the snapshot directory.
+    // Those calls come after every applied batch of entries for as long as a snapshot is being
+    // written or is not yet worth writing, which past the first 20,000 entries is most of the
+    // time; only a snapshot written or installed can make old ones to delete.
+    @Override
+    public void cleanupOldSnapshots(SnapshotRetentionPolicy policy) throws IOException {
+      long changes = snapshotChanges.get();
+      if (changes != cleanedAsOf) {
+        super.cleanupOldSnapshots(policy);
+        cleanedAsOf = changes;
+      }
+    }
+  };
+  /** {@link #snapshotChanges} as of the last clean-up of old snapshots. */
+  private volatile long cleanedAsOf = -1;
   private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "cairn-snapshot-writer");
     t.setDaemon(true);
