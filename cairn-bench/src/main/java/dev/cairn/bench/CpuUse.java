@@ -21,6 +21,11 @@ import java.util.stream.Stream;
  */
 record CpuUse(double seconds, double jitSeconds) {
 
+  /** The share of the CPU used since {@code before} that went to the JIT compiler threads. */
+  double jitShareSince(CpuUse before) {
+    return (jitSeconds - before.jitSeconds) / (seconds - before.seconds);
+  }
+
   /** Reads the CPU use of the servers of a round, which may have changed since the last read. */
   interface Source {
     CpuUse read() throws IOException;

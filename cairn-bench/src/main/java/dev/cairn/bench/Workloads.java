@@ -97,12 +97,7 @@ final class Workloads {
       long passStart = System.nanoTime();
       warmUpPass(largeBytes, files, writeThreads, opThreads, statPasses);
       passes++;
-      jitShare = Double.NaN;
-      if (before != null) {
-        CpuUse after = serverCpu.read();
-        jitShare = (after.jitSeconds() - before.jitSeconds())
-            / (after.seconds() - before.seconds());
-      }
+      jitShare = before == null ? Double.NaN : serverCpu.read().jitShareSince(before);
       Progress.say("  pass %d: %.1f s, the servers' JIT compilers used %.1f%% of their CPU",
           passes, seconds(passStart), 100 * jitShare);
     } while (passes < MAX_WARM_UP_PASSES && (Double.isNaN(jitShare)

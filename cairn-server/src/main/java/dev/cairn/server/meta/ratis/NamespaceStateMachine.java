@@ -65,15 +65,6 @@ final class NamespaceStateMachine extends BaseStateMachine {
   private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   /**
-   * The log since the last snapshot must hold at least this many bytes of commands per byte of
-   * that snapshot before the next is taken (or {@link #ENTRY_CAP_FACTOR} times the entry
-   * threshold's entries). A snapshot writes the whole namespace, inline files and all, so one
-   * every fixed number of entries costs more and more as the namespace grows; tied to the size
-   * of the log it replaces, the snapshots of a growing namespace write at most about as many
-   * bytes as its log did.
-   */
-  static final double LOG_BYTES_PER_SNAPSHOT_BYTE = 1.0;
-  /**
    * Past this many times the entry threshold a snapshot is taken however small the log: a
    * restart replays the log since the last snapshot, and Ratis keeps a record of every entry of
    * its log in memory.
@@ -266,14 +257,16 @@ final class NamespaceStateMachine extends BaseStateMachine {
 
   /**
    * Whether a snapshot is worth writing now, Ratis having counted enough entries since the last:
-   * when the commands logged since it hold at least {@link #LOG_BYTES_PER_SNAPSHOT_BYTE} bytes for
-   * each byte of it, or when {@link #ENTRY_CAP_FACTOR} times the threshold's entries have gone by.
-   * The first snapshot (none on disk) is always worth it.
+   * when the commands logged since it hold at least as many bytes as it took on disk, or when
+   * {@link #ENTRY_CAP_FACTOR} times the threshold's entries have gone by. The first snapshot (none
+   * on disk) is always worth it. A snapshot writes the whole namespace, inline files and all, so
+   * one every fixed number of entries costs more and more as the namespace grows; tied to the size
+   * of the log it replaces, the snapshots of a growing namespace write about as many bytes as its
+   * log did.
    */
   static boolean worthASnapshot(long logBytesSince, long lastSnapshotBytes, long entriesSince,
       long entryThreshold) {
-    return logBytesSince >= lastSnapshotBytes * LOG_BYTES_PER_SNAPSHOT_BYTE
-        || entriesSince >= entryThreshold * ENTRY_CAP_FACTOR;
+    return logBytesSince >= lastSnapshotBytes || entriesSince >= entryThreshold * ENTRY_CAP_FACTOR;
   }
 
   /** Writes the snapshot and answers its size in bytes. */

@@ -287,7 +287,7 @@ final class PipelinedLogAppender extends LogAppenderBase {
       follower.updateLastRespondedAppendEntriesSendTime(request.sendTime());
       getLeaderState().onFollowerCommitIndex(follower, r.getFollowerCommit());
       // Any answer ends the back-off, not only a SUCCESS: a follower that answers is reachable.
-      // Backing off on would make every try a heartbeat, never the entries the follower lacks:
+      // Staying backed off would make every try a heartbeat, never the entries the follower lacks:
       // after a few failures the back-off outlasts the heartbeat interval, so one is always due.
       clearErrors();
       switch (r.getResult()) {
