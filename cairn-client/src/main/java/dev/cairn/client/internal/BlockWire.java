@@ -9,6 +9,7 @@ import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Files;
@@ -202,11 +203,16 @@ public final class BlockWire {
     public final DataOutputStream out;
 
     public Connection(Socket socket) throws IOException {
+      this(socket, socket.getInputStream());
+    }
+
+    /** A connection that reads from {@code input}, a stream over the socket's own. */
+    public Connection(Socket socket, InputStream input) throws IOException {
       this.socket = socket;
       socket.setTcpNoDelay(true);
       // A small input buffer: it holds the frame headers, while reads of chunk data, larger than
       // it, go from the socket straight into the caller's array instead of through it.
-      this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 8192));
+      this.in = new DataInputStream(new BufferedInputStream(input, 8192));
       this.out =
           new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), CHUNK_SIZE));
     }

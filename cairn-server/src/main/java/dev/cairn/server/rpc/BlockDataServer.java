@@ -18,10 +18,14 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.NoSuchFileException;
 import java.time.Clock;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,8 +38,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class BlockDataServer implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(BlockDataServer.class);
-  // A sender that goes quiet this long in the middle of a block is taken for gone.
-  private static final int READ_TIMEOUT_MS = 60_000;
+  /**
+   * System property: how long, in ms, a read on a data-port connection may wait for its peer
+   * (default 60,000). A sender that goes quiet this long in the middle of a block, or a client
+   * that leaves a namespace connection idle this long, is taken for gone and its connection
+   * closed.
+   */
+  public static final String READ_TIMEOUT_KEY = "cairn.data.read-timeout-ms";
   // A reader may take its time, but not forever: a client cut off mid-read would otherwise hold
   // a thread and an open block file.
   private static final long READ_OPERATION_DEADLINE_MS = 10 * 60_000;
@@ -56,7 +65,10 @@ public final class BlockDataServer implements Closeable {
   private final Clock clock;
   private final MetaWireHandler metaCalls;
   private final ServerSocketChannel listener;
-  private final Set<BlockWire.Connection> open = ConcurrentHashMap.newKeySet();
+  // Every open connection, with the watch on its reads that the sweeper looks at.
+  private final Map<BlockWire.Connection, ReadWatch> open = new ConcurrentHashMap<>();
+  private final long readTimeoutNanos;
+  private final ScheduledExecutorService sweeper;
   // Namespace connections waiting for their client's next call: a stop closes them at once.
   private final Set<BlockWire.Connection> betweenCalls = ConcurrentHashMap.newKeySet();
   private final Thread acceptor;
@@ -83,6 +95,12 @@ public final class BlockDataServer implements Closeable {
           + address.getPort() + ": "
           + e.getMessage(), e);
     }
+    long readTimeoutMs = Math.max(1, Long.getLong(READ_TIMEOUT_KEY, 60_000));
+    readTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(readTimeoutMs);
+    sweeper = Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().daemon().name("cairn-data-sweeper-" + selfId).factory());
+    long every = Math.min(1_000, Math.max(1, readTimeoutMs / 4));
+    sweeper.scheduleWithFixedDelay(this::closeStalled, every, every, TimeUnit.MILLISECONDS);
     acceptor = new Thread(this::accept, "cairn-data-" + selfId);
     acceptor.setDaemon(true);
     acceptor.start();
@@ -107,9 +125,9 @@ public final class BlockDataServer implements Closeable {
     BlockWire.Connection c = null;
     boolean handedOff = false;
     try {
-      socket.setSoTimeout(READ_TIMEOUT_MS);
-      c = new BlockWire.Connection(socket);
-      open.add(c);
+      ReadWatch watch = new ReadWatch(socket.getInputStream());
+      c = new BlockWire.Connection(socket, watch);
+      open.put(c, watch);
       if (!listener.isOpen()) {
         return;
       }
@@ -191,6 +209,21 @@ public final class BlockDataServer implements Closeable {
     } else {
       log.error("block data connection from {} failed", socket.getRemoteSocketAddress(), e);
     }
+  }
+
+  /**
+   * Closes the connections whose current read has waited longer than the read timeout, which ends
+   * that read with an IOException on its own thread.
+   */
+  private void closeStalled() {
+    long now = System.nanoTime();
+    open.forEach((c, watch) -> {
+      if (watch.stalled(now, readTimeoutNanos)) {
+        log.debug("block data connection from {}: nothing read for {} ms, closing it",
+            c.socket.getRemoteSocketAddress(), TimeUnit.NANOSECONDS.toMillis(readTimeoutNanos));
+        c.close();
+      }
+    });
   }
 
   private void release(Socket socket, BlockWire.Connection c) {
@@ -313,7 +346,8 @@ public final class BlockDataServer implements Closeable {
         break;
       }
     }
-    open.forEach(BlockWire.Connection::close);
+    open.keySet().forEach(BlockWire.Connection::close);
+    sweeper.shutdownNow();
   }
 
   @Override
