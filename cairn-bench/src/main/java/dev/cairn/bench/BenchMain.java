@@ -264,6 +264,7 @@ public final class BenchMain {
     p.setProperty("rounds", Integer.toString(plan.rounds()));
     p.setProperty("heapFiles", Integer.toString(plan.heapFiles()));
     p.setProperty("warmUpFiles", Integer.toString(plan.warmUpFiles()));
+    p.setProperty("warmUpSeconds", Integer.toString(plan.warmUpSeconds()));
     p.setProperty("command", options.command());
     p.setProperty("date", date);
     p.setProperty("minutes", Double.toString(minutes));
@@ -302,7 +303,9 @@ public final class BenchMain {
     plan = plan.withRounds(Integer.parseInt(p.getProperty("rounds")))
         .withHeapFiles(Integer.parseInt(p.getProperty("heapFiles")))
         // Runs from before the warm-up had none.
-        .withWarmUpFiles(Integer.parseInt(p.getProperty("warmUpFiles", "0")));
+        .withWarmUpFiles(Integer.parseInt(p.getProperty("warmUpFiles", "0")))
+        .withWarmUpSeconds(Integer.parseInt(
+            p.getProperty("warmUpSeconds", Integer.toString(plan.warmUpSeconds()))));
     Machine.Limits limits = p.getProperty("ddWriteMBps") == null ? null : new Machine.Limits(
         Double.parseDouble(p.getProperty("ddWriteMBps")), p.getProperty("ddCommand"),
         Double.parseDouble(p.getProperty("syncWritesPerSecond")), p.getProperty("syncCommand"),
@@ -495,7 +498,8 @@ public final class BenchMain {
         "--op-threads", Integer.toString(plan.opThreads()),
         "--stat-passes", Integer.toString(plan.statPasses()),
         "--listings", Integer.toString(plan.listings()),
-        "--warm-up-files", Integer.toString(round == 0 ? 0 : plan.warmUpFiles())));
+        "--warm-up-files", Integer.toString(round == 0 ? 0 : plan.warmUpFiles()),
+        "--warm-up-seconds", Integer.toString(plan.warmUpSeconds())));
     for (String flag : serverFlags(system)) {
       args.add("--server-flag");
       args.add(flag);

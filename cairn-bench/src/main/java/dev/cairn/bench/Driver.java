@@ -13,10 +13,11 @@ import java.util.List;
  * lines, progress to stderr.
  *
  * <p>Arguments: {@code --system cairn|hdfs --dir DIR [--large-mib N] [--files N] [--threads
- * 1,8,32] [--op-threads 8] [--stat-passes N] [--listings N] [--warm-up-files N] [--server-flag
- * FLAG]... [--class-data DIR] [--jfr DIR] [--train]}. With {@code --warm-up-files N} (N > 0),
- * the workloads first run unmeasured, in passes, with N small files per phase and a file a tenth
- * of the large one's size (see {@link Workloads#warmUp}). With {@code --train} it is a training
+ * 1,8,32] [--op-threads 8] [--stat-passes N] [--listings N] [--warm-up-files N]
+ * [--warm-up-seconds S] [--server-flag FLAG]... [--class-data DIR] [--jfr DIR] [--train]}. With
+ * {@code --warm-up-files N} (N > 0), the workloads first run unmeasured, in passes, with N small
+ * files per phase and a file a tenth of the large one's size, for S seconds at most (see {@link
+ * Workloads#warmUp}). With {@code --train} it is a training
  * round, run for the class data its servers write when they stop: no CPU accounting and no
  * leader loss, so that every server stops cleanly.
  */
@@ -35,6 +36,7 @@ public final class Driver {
     int statPasses = 4;
     int listings = 10;
     int warmUpFiles = 0;
+    double warmUpSeconds = Plan.fullRun().warmUpSeconds();
     List<String> serverFlags = new ArrayList<>();
     Path jfr = null;
     Path classData = null;
@@ -50,6 +52,7 @@ public final class Driver {
         case "--stat-passes" -> statPasses = Integer.parseInt(args[++i]);
         case "--listings" -> listings = Integer.parseInt(args[++i]);
         case "--warm-up-files" -> warmUpFiles = Integer.parseInt(args[++i]);
+        case "--warm-up-seconds" -> warmUpSeconds = Double.parseDouble(args[++i]);
         case "--server-flag" -> serverFlags.add(args[++i]);
         case "--jfr" -> jfr = Path.of(args[++i]);
         case "--class-data" -> classData = Path.of(args[++i]);
@@ -82,7 +85,9 @@ public final class Driver {
           List<Integer> writers = threads;
           int ot = opThreads;
           int passes = statPasses;
-          Workloads.guarded("warm_up", () -> w.warmUp(warmUpBytes, n, writers, ot, passes));
+          double limit = warmUpSeconds;
+          Workloads.guarded("warm_up",
+              () -> w.warmUp(warmUpBytes, n, limit, writers, ot, passes));
         }
         Workloads.guarded("large", () -> w.largeFile(large));
         for (int t : threads) {

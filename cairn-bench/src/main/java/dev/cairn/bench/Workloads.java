@@ -66,8 +66,8 @@ final class Workloads {
    * share of the servers' CPU: their hot paths are compiled.
    */
   static final double SETTLED_JIT_SHARE = 0.05;
-  /** The most passes of the warm-up, settled or not. */
-  static final int MAX_WARM_UP_PASSES = 6;
+  /** The most passes of the warm-up, settled or not (its time limit usually ends it first). */
+  static final int MAX_WARM_UP_PASSES = 50;
   /** Passes of the warm-up where the compilers' share cannot be read (not Linux). */
   static final int UNMEASURED_WARM_UP_PASSES = 3;
 
@@ -81,14 +81,16 @@ final class Workloads {
    * and it leaves nothing behind.
    *
    * @param files small files of each phase of a pass
+   * @param maxSeconds no pass starts after the warm-up has run this long, settled or not
    * @param writeThreads the thread counts of the small-file writes
    * @param opThreads the threads of the reads, stats, renames and deletes
    */
-  void warmUp(long largeBytes, int files, List<Integer> writeThreads, int opThreads,
-      int statPasses) throws Exception {
+  void warmUp(long largeBytes, int files, double maxSeconds, List<Integer> writeThreads,
+      int opThreads, int statPasses) throws Exception {
     Progress.say("warming up, not measured: the workloads with one file of %d MiB and %d small"
         + " files, in passes until the servers' JIT compilers use less than %.0f%% of their CPU"
-        + " (at most %d)", largeBytes >> 20, files, 100 * SETTLED_JIT_SHARE, MAX_WARM_UP_PASSES);
+        + " (for %.0f s and %d passes at most)", largeBytes >> 20, files, 100 * SETTLED_JIT_SHARE,
+        maxSeconds, MAX_WARM_UP_PASSES);
     long start = System.nanoTime();
     int passes = 0;
     double jitShare;
@@ -100,7 +102,8 @@ final class Workloads {
       jitShare = before == null ? Double.NaN : serverCpu.read().jitShareSince(before);
       Progress.say("  pass %d: %.1f s, the servers' JIT compilers used %.1f%% of their CPU",
           passes, seconds(passStart), 100 * jitShare);
-    } while (passes < MAX_WARM_UP_PASSES && (Double.isNaN(jitShare)
+    } while (passes < MAX_WARM_UP_PASSES && seconds(start) < maxSeconds
+        && (Double.isNaN(jitShare)
         ? serverCpu != null && passes < UNMEASURED_WARM_UP_PASSES
         : jitShare >= SETTLED_JIT_SHARE));
     Results.result("warm_up_passes", passes);
