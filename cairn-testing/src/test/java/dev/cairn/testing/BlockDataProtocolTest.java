@@ -1,5 +1,9 @@
 package dev.cairn.testing;
 
+import static dev.cairn.client.internal.BlockUpload.newBlockId;
+import static dev.cairn.testing.RawPeer.crc;
+import static dev.cairn.testing.RawPeer.header;
+import static dev.cairn.testing.RawPeer.unfinishedWrites;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -9,7 +13,6 @@ import dev.cairn.client.internal.BlockReadStream;
 import dev.cairn.client.internal.BlockWire;
 import dev.cairn.proto.ErrorCode;
 import dev.cairn.proto.ReadBlockResponse;
-import dev.cairn.proto.WriteBlockHeader;
 import dev.cairn.proto.WriteBlockResponse;
 import dev.cairn.server.NodeConfig;
 import java.io.IOException;
@@ -21,9 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
-import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -243,33 +244,6 @@ class BlockDataProtocolTest {
     }
     try (Stream<Path> files = Files.list(corrupt)) {
       return files.toList();
-    }
-  }
-
-  private static WriteBlockHeader header(long blockId, boolean forward) {
-    return WriteBlockHeader.newBuilder().setBlockId(blockId).setForward(forward).build();
-  }
-
-  private static int crc(byte[] data, int length) {
-    CRC32C crc = new CRC32C();
-    crc.update(data, 0, length);
-    return (int) crc.getValue();
-  }
-
-  private static long newBlockId() {
-    long id;
-    do {
-      id = ThreadLocalRandom.current().nextLong();
-    } while (id == 0);
-    return id;
-  }
-
-  /** Block files a node has started and neither committed nor discarded. */
-  private static java.util.List<Path> unfinishedWrites(MiniCluster.Node node) {
-    try (Stream<Path> files = Files.list(node.dataDir().resolve("tmp"))) {
-      return files.toList();
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
     }
   }
 }

@@ -1,25 +1,22 @@
 package dev.cairn.testing;
 
+import static dev.cairn.client.internal.BlockUpload.newBlockId;
+import static dev.cairn.testing.RawPeer.crc;
+import static dev.cairn.testing.RawPeer.header;
+import static dev.cairn.testing.RawPeer.metaThreads;
+import static dev.cairn.testing.RawPeer.unfinishedWrites;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.internal.BlockWire;
 import dev.cairn.proto.ErrorCode;
-import dev.cairn.proto.WriteBlockHeader;
 import dev.cairn.proto.WriteBlockResponse;
 import dev.cairn.server.rpc.BlockDataServer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.SocketTimeoutException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.Stream;
-import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -74,7 +71,7 @@ class DataPortReadTimeoutTest {
     byte[] data = SeededContent.bytes(seed.value(), CHUNK);
     try (BlockWire.Connection c =
         BlockWire.Connection.open(node.address(), BlockWire.WRITE, CLIENT_TIMEOUT_MS)) {
-      BlockWire.writeMessage(c.out, header(blockId));
+      BlockWire.writeMessage(c.out, header(blockId, false));
       BlockWire.writeChunk(c.out, data, 0, CHUNK, crc(data, CHUNK));
       c.out.flush();
       long lastSent = System.nanoTime();
@@ -101,7 +98,7 @@ class DataPortReadTimeoutTest {
     long started = System.nanoTime();
     try (BlockWire.Connection c = BlockWire.Connection.open(cluster.node(1).address(),
         BlockWire.WRITE, CLIENT_TIMEOUT_MS)) {
-      BlockWire.writeMessage(c.out, header(blockId));
+      BlockWire.writeMessage(c.out, header(blockId, false));
       for (int i = 0; i < chunks; i++) {
         byte[] chunk = Arrays.copyOfRange(data, i * CHUNK, (i + 1) * CHUNK);
         BlockWire.writeChunk(c.out, chunk, 0, CHUNK, crc(chunk, CHUNK));
@@ -153,35 +150,6 @@ class DataPortReadTimeoutTest {
       return false;
     } catch (IOException e) {
       return true; // reset by the node
-    }
-  }
-
-  /** Live platform threads serving namespace connections, in this JVM (the nodes run here). */
-  private static long metaThreads() {
-    return Thread.getAllStackTraces().keySet().stream()
-        .filter(t -> t.isAlive() && t.getName().equals(BlockDataServer.META_THREAD_NAME))
-        .count();
-  }
-
-  private static WriteBlockHeader header(long blockId) {
-    return WriteBlockHeader.newBuilder().setBlockId(blockId).setForward(false).build();
-  }
-
-  private static int crc(byte[] data, int length) {
-    CRC32C crc = new CRC32C();
-    crc.update(data, 0, length);
-    return (int) crc.getValue();
-  }
-
-  private static long newBlockId() {
-    return ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
-  }
-
-  private static List<Path> unfinishedWrites(MiniCluster.Node node) {
-    try (Stream<Path> files = Files.list(node.dataDir().resolve("tmp"))) {
-      return files.toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.cairn.testing;
 
+import static dev.cairn.testing.RawPeer.metaThreads;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -91,12 +92,5 @@ class MetaConnectionThreadsTest {
         BlockWire.readMessage(c.in, StatResponse.parser(), MetaWire.MAX_MESSAGE_BYTES);
     c.in.readUTF(); // the leader hint: empty on a node that leads
     return response;
-  }
-
-  /** Live platform threads serving namespace connections, in this JVM (the nodes run here). */
-  private static long metaThreads() {
-    return Thread.getAllStackTraces().keySet().stream()
-        .filter(t -> t.isAlive() && t.getName().equals(BlockDataServer.META_THREAD_NAME))
-        .count();
   }
 }

@@ -86,7 +86,7 @@ public final class BlockUpload {
   }
 
   /** A random block id: 64 random bits, never 0. A clash is refused by the store and retried. */
-  static long newBlockId() {
+  public static long newBlockId() {
     long id;
     do {
       id = ThreadLocalRandom.current().nextLong();
