@@ -17,9 +17,9 @@ import java.util.List;
  * [--warm-up-seconds S] [--server-flag FLAG]... [--class-data DIR] [--jfr DIR] [--train]}. With
  * {@code --warm-up-files N} (N > 0), the workloads first run unmeasured, in passes, with N small
  * files per phase and a file a tenth of the large one's size, for S seconds at most (see {@link
- * Workloads#warmUp}). With {@code --train} it is a training
- * round, run for the class data its servers write when they stop: no CPU accounting and no
- * leader loss, so that every server stops cleanly.
+ * Workloads#warmUp}). With {@code --train} it is a training round, run for the class data its
+ * servers write when they stop: no CPU accounting and no leader loss, so that every server stops
+ * cleanly.
  */
 public final class Driver {
   private Driver() {}

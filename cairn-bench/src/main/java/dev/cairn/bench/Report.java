@@ -513,10 +513,9 @@ final class Report {
             + " once the warm-up has run %d s (and %d passes at most)",
             100 * Workloads.SETTLED_JIT_SHARE, plan.warmUpSeconds(), Workloads.MAX_WARM_UP_PASSES)
             + " (the rows \"warm-up passes\" below). Same code, same sizes, same rule for both"
-            + " systems. The limit is a time, not a number of passes: in the full runs of"
-            + " 2026-12-06 a pass of HDFS took 36-46 s and one of Cairn 2-8 s, so the earlier"
-            + " limit of 6 passes warmed HDFS's servers for two minutes and Cairn's for 24 s,"
-            + " and left Cairn's compilers busy in the measured phases."
+            + " systems. The limit is a time, not a number of passes: a pass of HDFS takes about"
+            + " ten times as long as one of Cairn, so a limit in passes warmed HDFS's servers for"
+            + " minutes and Cairn's for seconds (docs/architecture.md gives the runs)."
             + " A file system's servers run for weeks,"
             + " so the speed users meet is that of JVMs that have compiled their hot paths;"
             + " without a warm-up the first seconds of each phase measure the JIT compilers, and"
