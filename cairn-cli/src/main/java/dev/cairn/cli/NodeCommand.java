@@ -79,10 +79,14 @@ final class NodeCommand {
           out.printf("%s is decommissioned: it holds nothing the cluster needs.%n", nodeId);
           return Main.OK;
         }
-        long left = n.get().referencedBlocks();
-        total = Math.max(total, left);
-        out.printf("  %d of %d block(s) left on %s, copying at %s/s%n", left, total, nodeId,
-            HumanSize.format(s.healing().rateBytesPerSec()));
+        if (s.namespaceProblem() != null) {
+          out.printf("  blocks left on %s unknown: %s%n", nodeId, s.namespaceProblem());
+        } else {
+          long left = n.get().referencedBlocks();
+          total = Math.max(total, left);
+          out.printf("  %d of %d block(s) left on %s, copying at %s/s%n", left, total, nodeId,
+              HumanSize.format(s.healing().rateBytesPerSec()));
+        }
         // Polling the cluster's progress once a second; nothing here waits for a result.
         Thread.sleep(1000);
       }

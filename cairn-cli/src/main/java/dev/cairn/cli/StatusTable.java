@@ -39,13 +39,22 @@ final class StatusTable {
     out.append("leader:            ").append(hasLeader ? status.leaderId() : "none").append('\n');
     out.append("nodes up:          ").append(status.nodes().size() - down)
         .append(" of ").append(status.nodes().size()).append('\n');
-    out.append("files:             ").append(status.files())
-        .append(" (").append(status.directories()).append(" directories, ")
-        .append(status.blocks()).append(" blocks)\n");
+    boolean namespaceRead = status.namespaceProblem() == null;
+    if (namespaceRead) {
+      out.append("files:             ").append(status.files())
+          .append(" (").append(status.directories()).append(" directories, ")
+          .append(status.blocks()).append(" blocks)\n");
+    } else {
+      out.append("files:             unknown (").append(status.namespaceProblem()).append(")\n");
+    }
     out.append("replication:       ").append(status.defaultReplication() > 0
         ? Integer.toString(status.defaultReplication()) : "default").append('\n');
-    out.append("under-replicated:  ").append(status.underReplicatedBlocks()).append(" blocks (")
-        .append(HumanSize.format(status.underReplicatedBytes())).append(")\n");
+    if (namespaceRead) {
+      out.append("under-replicated:  ").append(status.underReplicatedBlocks()).append(" blocks (")
+          .append(HumanSize.format(status.underReplicatedBytes())).append(")\n");
+    } else {
+      out.append("under-replicated:  unknown\n");
+    }
     ClusterStatus.Healing h = status.healing();
     if (h != null && (status.underReplicatedBlocks() > 0 || h.blocksCopied() > 0)) {
       out.append("re-replication:    ").append(h.blocksCopied()).append(" blocks (")
@@ -75,6 +84,9 @@ final class StatusTable {
     }
     if (!hasLeader) {
       return "UNAVAILABLE (no leader)";
+    }
+    if (status.namespaceProblem() != null) {
+      return "UNAVAILABLE (the namespace did not answer)";
     }
     StringBuilder why = new StringBuilder("DEGRADED (");
     if (down > 0) {

@@ -26,4 +26,14 @@ class StatusTableTest {
     String table = StatusTable.render(new ClusterStatus(null, List.of(up("n1")), 0, 1, 0, 0, 0, 3));
     assertThat(table).contains("leader:            none").contains("UNAVAILABLE (no leader)");
   }
+
+  @Test
+  void unreadNamespaceShowsNoCounts() {
+    String table = StatusTable.render(new ClusterStatus("n1", List.of(up("n1")), 0, 0, 0, 0, 0,
+        3, ClusterStatus.Healing.NONE, "namespace unavailable: timed out"));
+    assertThat(table).contains("files:             unknown (namespace unavailable: timed out)")
+        .contains("under-replicated:  unknown")
+        .contains("UNAVAILABLE (the namespace did not answer)")
+        .doesNotContain("0 blocks");
+  }
 }

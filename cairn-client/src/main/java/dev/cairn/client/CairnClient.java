@@ -326,7 +326,8 @@ public final class CairnClient implements Closeable {
         r.getUnderReplicatedBlocks(), r.getUnderReplicatedBytes(), r.getDefaultReplication(),
         new ClusterStatus.Healing(h.getBlocksCopied(), h.getBytesCopied(),
             h.getRateBytesPerSec(), h.getEtaSeconds(), h.getRateLimitBytesPerSec(),
-            h.getBlocksTrimmed(), h.getBlocksDeleted()));
+            h.getBlocksTrimmed(), h.getBlocksDeleted()),
+        r.getStatus().getCodeValue() == 0 ? null : r.getStatus().getMessage());
   }
 
   /**

@@ -8,6 +8,8 @@ import java.util.List;
  *
  * @param underReplicatedBlocks blocks with fewer live replicas than their replication factor
  * @param healing what the leader's re-replication has done and has left
+ * @param namespaceProblem why the namespace could not be read, or null; when set, the file,
+ *     block and replica counts are unknown and read as 0
  */
 public record ClusterStatus(
     String leaderId,
@@ -18,13 +20,14 @@ public record ClusterStatus(
     long underReplicatedBlocks,
     long underReplicatedBytes,
     int defaultReplication,
-    Healing healing) {
+    Healing healing,
+    String namespaceProblem) {
 
   public ClusterStatus(String leaderId, List<NodeState> nodes, long files, long directories,
       long blocks, long underReplicatedBlocks, long underReplicatedBytes,
       int defaultReplication) {
     this(leaderId, nodes, files, directories, blocks, underReplicatedBlocks, underReplicatedBytes,
-        defaultReplication, Healing.NONE);
+        defaultReplication, Healing.NONE, null);
   }
 
   /**
@@ -78,12 +81,13 @@ public record ClusterStatus(
   }
 
   /**
-   * True when a leader is known, every active node is up, and no block is under-replicated.
-   * Decommissioned nodes do not count.
+   * True when a leader is known, the namespace answered, every active node is up, and no block
+   * is under-replicated. Decommissioned nodes do not count.
    */
   public boolean healthy() {
     return leaderId != null
         && !leaderId.isEmpty()
+        && namespaceProblem == null
         && nodes.stream().allMatch(n -> n.up() || "DECOMMISSIONED".equals(n.membership()))
         && underReplicatedBlocks == 0;
   }

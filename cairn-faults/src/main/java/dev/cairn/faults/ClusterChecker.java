@@ -120,6 +120,9 @@ public final class ClusterChecker implements Closeable {
     if (status.leaderId() == null) {
       problems.add("no leader");
     }
+    if (status.namespaceProblem() != null) {
+      problems.add("the status could not read the namespace: " + status.namespaceProblem());
+    }
     for (String id : addresses.keySet()) {
       boolean up = status.nodes().stream().anyMatch(n -> n.id().equals(id) && n.up());
       if (!up) {
