@@ -153,9 +153,10 @@ public final class BenchMain {
       Machine.Limits limits = null;
       try {
         limits = Machine.limits(work, plan.ddMib(), plan.syncWrites());
-        say("  dd sequential write with fdatasync %.0f MB/s; %.0f small synchronous writes/s;"
-            + " loopback TCP %.0f MB/s", limits.ddWriteMBps(), limits.syncWritesPerSecond(),
-            limits.loopbackMBps());
+        say("  dd sequential write with fdatasync %.0f MB/s; %.0f small synchronous writes/s,"
+            + " %.0f/s each of 3 at once; loopback TCP %.0f MB/s; CRC32C %.0f MB/s",
+            limits.ddWriteMBps(), limits.syncWritesPerSecond(),
+            limits.syncWritesPerSecondOfThree(), limits.loopbackMBps(), limits.crc32cMBps());
       } catch (IOException e) {
         errors.add("physical limits: " + e.getMessage());
         say("  could not measure the physical limits: %s", e.getMessage());
@@ -273,8 +274,11 @@ public final class BenchMain {
       p.setProperty("ddCommand", limits.ddCommand());
       p.setProperty("syncWritesPerSecond", Double.toString(limits.syncWritesPerSecond()));
       p.setProperty("syncCommand", limits.syncCommand());
+      p.setProperty("syncWritesPerSecondOfThree",
+          Double.toString(limits.syncWritesPerSecondOfThree()));
       p.setProperty("loopbackMBps", Double.toString(limits.loopbackMBps()));
       p.setProperty("loopbackSeconds", Double.toString(limits.loopbackSeconds()));
+      p.setProperty("crc32cMBps", Double.toString(limits.crc32cMBps()));
     }
     // Failures of the orchestrator itself (children's failures are in their logs).
     List<String> own = errors.stream()
@@ -309,8 +313,11 @@ public final class BenchMain {
     Machine.Limits limits = p.getProperty("ddWriteMBps") == null ? null : new Machine.Limits(
         Double.parseDouble(p.getProperty("ddWriteMBps")), p.getProperty("ddCommand"),
         Double.parseDouble(p.getProperty("syncWritesPerSecond")), p.getProperty("syncCommand"),
+        // Runs from before these were measured have none.
+        Double.parseDouble(p.getProperty("syncWritesPerSecondOfThree", "NaN")),
         Double.parseDouble(p.getProperty("loopbackMBps")),
-        Double.parseDouble(p.getProperty("loopbackSeconds")));
+        Double.parseDouble(p.getProperty("loopbackSeconds")),
+        Double.parseDouble(p.getProperty("crc32cMBps", "NaN")));
     List<String> errors = new ArrayList<>();
     List<String> notes = new ArrayList<>();
     for (int i = 0; p.getProperty("error." + i) != null; i++) {

@@ -15,11 +15,14 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.CRC32C;
 
 /**
  * The machine the benchmark runs on, and its physical limits measured in the same run: what the
- * disk does for sequential writes with fdatasync and for small synchronous writes, and what
- * loopback TCP carries. They bound what either system can do here.
+ * disk does for sequential writes with fdatasync and for small synchronous writes (from one
+ * writer, and from three at once, as Cairn's three nodes sync their Raft logs on this one disk),
+ * what loopback TCP carries, and how fast one core checks CRC32C, as both clients do for every
+ * byte they read. They bound what either system can do here.
  */
 final class Machine {
   private static final Pattern DD_RESULT =
@@ -32,8 +35,16 @@ final class Machine {
   record Facts(String cpu, int cores, long memoryBytes, String kernel, String java,
       List<String> disk, String sockets) {}
 
+  /**
+   * @param syncWritesPerSecondOfThree what each of 3 writers got, syncing at the same time (the
+   *     mean of the three); NaN if not measured (runs from before it was)
+   * @param crc32cMBps {@link CRC32C} over 64 KiB arrays on one thread; NaN if not measured
+   */
   record Limits(double ddWriteMBps, String ddCommand, double syncWritesPerSecond,
-      String syncCommand, double loopbackMBps, double loopbackSeconds) {}
+      String syncCommand, double syncWritesPerSecondOfThree, double loopbackMBps,
+      double loopbackSeconds, double crc32cMBps) {}
+
+  private static volatile long crcSink;
 
   private Machine() {}
 
@@ -93,7 +104,67 @@ final class Machine {
     double loopbackSeconds = 3;
     return new Limits(write, String.join(" ", dd).replace(dir.toString(), "$DIR"),
         syncWrites / seconds, String.join(" ", sync).replace(dir.toString(), "$DIR"),
-        loopback(loopbackSeconds), loopbackSeconds);
+        syncWritesOfThree(dir, syncWrites), loopback(loopbackSeconds), loopbackSeconds,
+        crc32cMBps());
+  }
+
+  /**
+   * The small synchronous writes of {@link #limits}, from 3 dd processes started together on 3
+   * files; the mean of their rates, each its writes over its own time.
+   */
+  static double syncWritesOfThree(Path dir, int syncWrites) throws IOException,
+      InterruptedException {
+    List<Process> writers = new ArrayList<>();
+    List<Path> files = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        Path file = dir.resolve("dsync-" + i + ".bin");
+        files.add(file);
+        writers.add(new ProcessBuilder("dd", "if=/dev/zero", "of=" + file, "bs=4k",
+            "count=" + syncWrites, "oflag=dsync").redirectErrorStream(true).start());
+      }
+      double sum = 0;
+      for (Process p : writers) {
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(600, TimeUnit.SECONDS)) {
+          throw new IOException("dd with oflag=dsync did not finish in 600 s");
+        }
+        sum += syncWrites / ddRate(out, false);
+      }
+      return sum / writers.size();
+    } finally {
+      writers.forEach(Process::destroyForcibly);
+      for (Path file : files) {
+        Files.deleteIfExists(file);
+      }
+    }
+  }
+
+  /** MB/s of {@link CRC32C} over one 64 KiB array, on this thread, after a warm-up. */
+  static double crc32cMBps() {
+    byte[] chunk = new byte[64 * 1024];
+    new java.util.SplittableRandom(1).nextBytes(chunk);
+    CRC32C crc = new CRC32C();
+    long sink = 0;
+    long bytes = 0;
+    long start = 0;
+    long warmUpEnd = System.nanoTime() + 500_000_000L;
+    long end = warmUpEnd + 1_000_000_000L;
+    for (long now = System.nanoTime(); now < end; now = System.nanoTime()) {
+      if (start == 0 && now >= warmUpEnd) {
+        start = now;
+        bytes = 0;
+      }
+      for (int i = 0; i < 16; i++) {
+        crc.reset();
+        crc.update(chunk, 0, chunk.length);
+        sink += crc.getValue();
+      }
+      bytes += 16L * chunk.length;
+    }
+    crcSink = sink; // so that the sums cannot be optimized away
+    return bytes / 1e6 / ((System.nanoTime() - start) / 1e9);
   }
 
   /** MB/s (rate) or seconds (not rate) from dd's last line. */

@@ -25,7 +25,7 @@ class ReportTest {
     Report report = new Report(new Report.Run(plan, "./cairn bench --quick", "today",
         new Machine.Facts("cpu", 2, 1L << 34, "Linux", "java", List.of("disk"),
             "net.core.rmem_max 4194304"),
-        new Machine.Limits(600, "dd", 1000, "dd", 2000, 3),
+        new Machine.Limits(600, "dd", 1000, "dd", 500, 2000, 3, 6000),
         List.of(Map.of("stat_ops", 30_000.0, "stat_last_ops", 40_000.0, "ready_s", 3.0),
             Map.of("stat_ops", 20_000.0, "stat_last_ops", 30_000.0, "ready_s", 4.0)),
         List.of(Map.of("stat_ops", 10_000.0, "stat_last_ops", 12_000.0, "ready_s", 6.0),
@@ -57,7 +57,7 @@ class ReportTest {
         "cpu_rename_client_us", 90.0, "cpu_rename_busy_pct", 70.0);
     Report report = new Report(new Report.Run(plan, "./cairn bench --quick", "today",
         new Machine.Facts("cpu", 2, 1L << 34, "Linux", "java", List.of("disk"), ""),
-        new Machine.Limits(600, "dd", 1000, "dd", 2000, 3), List.of(cairn), List.of(hdfs),
+        new Machine.Limits(600, "dd", 1000, "dd", 500, 2000, 3, 6000), List.of(cairn), List.of(hdfs),
         List.of(), List.of(), "java", Map.of(), 1.0));
     assertThat(report.targets()).filteredOn(t -> t.goal().startsWith("Cairn ahead"))
         .singleElement().satisfies(t -> {
@@ -88,6 +88,45 @@ class ReportTest {
     assertThat(cpu.serversUs()).isGreaterThan(75_000.0);
     assertThat(cpu.clientUs()).isGreaterThan(75_000.0);
     assertThat(cpu.busyPct()).isGreaterThan(75.0 / Runtime.getRuntime().availableProcessors());
+  }
+
+  @Test
+  void theLimitsMeasuredExplainTheReadAndTheOneThreadWrites() {
+    Plan plan = Plan.quickRun();
+    Map<String, Double> cairn = Map.of("large_read_MBps", 3_000.0, "small_write_t1_fps", 1_000.0,
+        "small_write_t1_p50_ms", 0.8);
+    Map<String, Double> hdfs = Map.of("large_read_MBps", 2_500.0, "small_write_t1_fps", 50.0,
+        "small_write_t1_p50_ms", 9.0);
+    Report report = new Report(new Report.Run(plan, "./cairn bench --quick", "today",
+        new Machine.Facts("cpu", 2, 1L << 34, "Linux", "java", List.of("disk"), ""),
+        new Machine.Limits(600, "dd", 5000, "dd", 2500, 2000, 3, 6000), List.of(cairn),
+        List.of(hdfs), List.of(), List.of(), "java", Map.of(), 1.0));
+    assertThat(report.targets()).filteredOn(t -> t.goal().startsWith("large-file read"))
+        .singleElement().satisfies(t -> {
+          assertThat(t.met()).isFalse();
+          assertThat(t.measured()).contains("One core checks CRC32C at 6000 MB/s here: at"
+              + " Cairn's 3000 MB/s a MB took 0.333 ms, and checking a MB takes 0.167 (50% of"
+              + " it); 1.5x HDFS (3750 MB/s) needs a MB every 0.267 ms");
+        });
+    assertThat(report.targets()).filteredOn(t -> t.goal().startsWith("small files, 1 thread"))
+        .singleElement().satisfies(t -> assertThat(t.measured()).contains("with 3 writers"
+            + " syncing at once, each got 2500 small synchronous writes/s (0.40 ms each), and 30x"
+            + " HDFS would need a file every 0.67 ms"));
+    assertThat(report.markdown())
+        .contains("| the same from 3 writers at once (as Cairn's 3 Raft logs), each | 2500 /s"
+            + " (0.40 ms each) |")
+        .contains("| CRC32C on one core | 6000 MB/s |");
+  }
+
+  @Test
+  void limitsFromBeforeTheNewRowsRenderWithoutThem() {
+    Report report = new Report(new Report.Run(Plan.quickRun(), "./cairn bench", "today",
+        new Machine.Facts("cpu", 2, 1L << 34, "Linux", "java", List.of("disk"), ""),
+        new Machine.Limits(600, "dd", 5000, "dd", Double.NaN, 2000, 3, Double.NaN),
+        List.of(Map.of("large_read_MBps", 3_000.0)), List.of(Map.of("large_read_MBps", 2_500.0)),
+        List.of(), List.of(), "java", Map.of(), 1.0));
+    assertThat(report.markdown()).doesNotContain("CRC32C").doesNotContain("3 writers")
+        .doesNotContain("NaN");
   }
 
   @Test
