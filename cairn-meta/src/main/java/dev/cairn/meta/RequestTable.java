@@ -2,6 +2,7 @@ package dev.cairn.meta;
 
 import dev.cairn.proto.MetaResult;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -79,10 +80,16 @@ final class RequestTable {
   /**
    * One client's recent results in a ring: two parallel arrays, grown as needed up to the limit, so
    * a client that sent a few requests costs a few slots. A number above every remembered one is
-   * new; any other is found by a scan from the newest, since a retry is almost always of one of
-   * the last requests.
+   * new; so is one near the highest whose bit in {@link #window} is clear. Any other is found by a
+   * scan from the newest, since a retry is almost always of one of the last requests.
    */
   private static final class ClientResults {
+    /** The numbers up to the highest that {@link #window} covers; a power of two. */
+    private static final int WINDOW_SEQS = 4096;
+
+    /** The results a client has before it gets a window: below this a scan is as quick. */
+    private static final int WINDOW_AFTER = 16;
+
     private final int limit;
     long[] seqs;
     MetaResult[] results;
@@ -94,6 +101,16 @@ final class RequestTable {
 
     /** The highest sequence number ever added, including results since overwritten. */
     long maxSeq = Long.MIN_VALUE;
+
+    /**
+     * One bit per number in the last {@link #WINDOW_SEQS} up to {@link #maxSeq} (bit {@code seq %
+     * WINDOW_SEQS}), set exactly when that number is remembered; null while the client has few
+     * results. Threads of one client commit out of order, and without it each number below the
+     * highest scanned all of the client's results (1,024 once it is busy) to find nothing: on 3
+     * local nodes, 8 renaming threads of one client spent 4% of the nodes' CPU in that scan. Derived
+     * from the ring, so a snapshot neither holds it nor changes which results are kept.
+     */
+    private long[] window;
 
     ClientResults(int limit) {
       this.limit = limit;
@@ -111,6 +128,9 @@ final class RequestTable {
       if (count == 0 || seq > maxSeq) {
         return null;
       }
+      if (window != null && inWindow(seq) && !windowHas(seq)) {
+        return null;
+      }
       for (int i = count - 1; i >= 0; i--) {
         int slot = slot(i);
         if (seqs[slot] == seq) {
@@ -121,21 +141,74 @@ final class RequestTable {
     }
 
     void add(long seq, MetaResult result) {
+      if (window != null && seq > maxSeq) {
+        slideWindow(seq);
+      }
       maxSeq = Math.max(maxSeq, seq);
       if (count == seqs.length && count < limit) {
         grow(Math.min(limit, seqs.length * 2));
       }
       if (count == seqs.length) {
         // Full at the limit: overwrite the oldest.
+        if (window != null && inWindow(seqs[start])) {
+          markWindow(seqs[start], false);
+        }
         seqs[start] = seq;
         results[start] = result;
         start = (start + 1) % seqs.length;
+      } else {
+        int slot = slot(count);
+        seqs[slot] = seq;
+        results[slot] = result;
+        count++;
+      }
+      if (window != null) {
+        if (inWindow(seq)) {
+          markWindow(seq, true);
+        }
+      } else if (count > WINDOW_AFTER) {
+        window = new long[WINDOW_SEQS / Long.SIZE];
+        for (int i = 0; i < count; i++) {
+          if (inWindow(seqs[slot(i)])) {
+            markWindow(seqs[slot(i)], true);
+          }
+        }
+      }
+    }
+
+    /** Whether {@code seq} is one of the {@link #WINDOW_SEQS} numbers up to the highest. */
+    private boolean inWindow(long seq) {
+      long below = maxSeq - seq; // negative if it overflowed: then far outside
+      return below >= 0 && below < WINDOW_SEQS;
+    }
+
+    private boolean windowHas(long seq) {
+      int bit = (int) (seq & (WINDOW_SEQS - 1));
+      return (window[bit >>> 6] & (1L << bit)) != 0;
+    }
+
+    private void markWindow(long seq, boolean remembered) {
+      int bit = (int) (seq & (WINDOW_SEQS - 1));
+      if (remembered) {
+        window[bit >>> 6] |= 1L << bit;
+      } else {
+        window[bit >>> 6] &= ~(1L << bit);
+      }
+    }
+
+    /**
+     * Moves the window up to end at {@code newMax}: each number that comes in clears the bit it
+     * shares with the number that leaves (that one is out of the window now, found by a scan).
+     */
+    private void slideWindow(long newMax) {
+      long rise = newMax - maxSeq; // negative if it overflowed: a jump past the whole window
+      if (rise < 0 || rise >= WINDOW_SEQS) {
+        Arrays.fill(window, 0);
         return;
       }
-      int slot = slot(count);
-      seqs[slot] = seq;
-      results[slot] = result;
-      count++;
+      for (long i = 1; i <= rise; i++) {
+        markWindow(maxSeq + i, false);
+      }
     }
 
     private void grow(int capacity) {
