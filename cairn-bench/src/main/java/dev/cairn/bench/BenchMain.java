@@ -26,8 +26,8 @@ import java.util.stream.Stream;
 /**
  * {@code ./cairn bench [--quick]}: measures the machine's physical limits, runs the workload
  * suite against Cairn and HDFS in alternating rounds (A B A B), measures the namespace's heap per
- * file on both, prints one table and writes it, with the machine and the targets, to
- * BENCHMARKS.md.
+ * file on both, runs one more round of each with its data in memory (where the operations' time
+ * goes), prints one table and writes it, with the machine and the targets, to BENCHMARKS.md.
  *
  * <p>This JVM needs the JDK only. Every measurement runs in a child JVM with one system's class
  * path (see {@link Driver}); all data lives in one temporary directory that is deleted at the
@@ -50,6 +50,8 @@ public final class BenchMain {
   private final List<Process> children = new CopyOnWriteArrayList<>();
   private final long startNanos = System.nanoTime();
   private Path work;
+  /** The in-memory round's directory while it runs (in {@link Machine#MEMORY_FS}), else null. */
+  private volatile Path memoryWork;
 
   record Options(Path out, Path workParent, boolean jfr, boolean heap, String only,
       String command) {}
@@ -208,10 +210,32 @@ public final class BenchMain {
         }
       }
 
+      Map<String, Double> cairnInMemory = new HashMap<>();
+      Map<String, Double> hdfsInMemory = new HashMap<>();
+      Path memory = Machine.memoryDirectory();
+      if (memory == null) {
+        notes.add("no memory file system (" + Machine.MEMORY_FS + ", with "
+            + Machine.gib(Machine.MEMORY_ROOM_BYTES) + " free): the in-memory round was not run");
+      } else {
+        memoryWork = Files.createTempDirectory(memory, "cairn-bench-");
+        try {
+          if (!"hdfs".equals(options.only())) {
+            runMemoryRound("cairn", cairnCp, cairnInMemory, errors, notes);
+          }
+          if (!"cairn".equals(options.only())) {
+            runMemoryRound("hdfs", hadoopCp, hdfsInMemory, errors, notes);
+          }
+        } finally {
+          deleteTree(memoryWork);
+          memoryWork = null;
+        }
+      }
+
       double minutes = (System.nanoTime() - startNanos) / 6e10;
       writeRunProperties(plan, date, minutes, limits, errors);
       Report report = new Report(new Report.Run(plan, options.command(), date, facts, limits,
-          cairn, hdfs, errors, dedupe(notes), jvmDescription(), flags(), minutes));
+          cairn, hdfs, errors, dedupe(notes), jvmDescription(), flags(), minutes, cairnInMemory,
+          hdfsInMemory));
       publish(report, options.out());
       if (jfrRoot != null) {
         System.out.println("flight recordings in " + jfrRoot);
@@ -282,7 +306,8 @@ public final class BenchMain {
     }
     // Failures of the orchestrator itself (children's failures are in their logs).
     List<String> own = errors.stream()
-        .filter(e -> !e.startsWith("round ") && !e.startsWith("training round ")).toList();
+        .filter(e -> !e.startsWith("round ") && !e.startsWith("training round ")
+            && !e.startsWith(MEMORY_LABEL)).toList();
     for (int i = 0; i < own.size(); i++) {
       p.setProperty("error." + i, own.get(i));
     }
@@ -349,9 +374,19 @@ public final class BenchMain {
       }
       readLog(dir.resolve("heap-r" + r + "-hdfs.log"), prefix + "hdfs heap", h, errors, notes);
     }
+    // Runs from before the in-memory round have none.
+    Map<String, Double> cairnInMemory = new HashMap<>();
+    Map<String, Double> hdfsInMemory = new HashMap<>();
+    for (String side : List.of("cairn", "hdfs")) {
+      readLog(dir.resolve(MEMORY_ROUND + "-" + side + "-driver.log"), MEMORY_LABEL + " " + side,
+          side.equals("cairn") ? cairnInMemory : hdfsInMemory, errors, notes);
+      notes.addAll(serverLogFindings(dir.resolve(MEMORY_ROUND + "-" + side),
+          MEMORY_LABEL + " " + side));
+    }
     Report report = new Report(new Report.Run(plan, p.getProperty("command"),
         p.getProperty("date"), Machine.facts(dir), limits, cairn, hdfs, errors, dedupe(notes),
-        jvmDescription(), flags(), Double.parseDouble(p.getProperty("minutes"))));
+        jvmDescription(), flags(), Double.parseDouble(p.getProperty("minutes")), cairnInMemory,
+        hdfsInMemory));
     publish(report, out);
     return 0;
   }
@@ -495,22 +530,12 @@ public final class BenchMain {
 
   private void runDriver(String system, int round, String classPath, Path jfrDir,
       Map<String, Double> into, List<String> errors, List<String> notes) {
-    List<String> args = new ArrayList<>(List.of("--system", system,
-        "--dir", work.resolve("r" + round + "-" + system).toString(),
-        // A training round need not be as long as a measured one: it runs every code path, and
-        // about as many calls as the quick plan makes, for the JIT's profiles.
-        "--large-mib", Long.toString(round == 0 ? Math.min(256, plan.largeMib()) : plan.largeMib()),
-        "--files", Integer.toString(round == 0 ? Math.min(2000, plan.files()) : plan.files()),
-        "--threads", String.join(",", plan.threads().stream().map(String::valueOf).toList()),
-        "--op-threads", Integer.toString(plan.opThreads()),
-        "--stat-passes", Integer.toString(plan.statPasses()),
-        "--listings", Integer.toString(plan.listings()),
-        "--warm-up-files", Integer.toString(round == 0 ? 0 : plan.warmUpFiles()),
-        "--warm-up-seconds", Integer.toString(plan.warmUpSeconds())));
-    for (String flag : serverFlags(system)) {
-      args.add("--server-flag");
-      args.add(flag);
-    }
+    // A training round need not be as long as a measured one: it runs every code path, and about
+    // as many calls as the quick plan makes, for the JIT's profiles.
+    List<String> args = driverArgs(system, work.resolve("r" + round + "-" + system),
+        round == 0 ? Math.min(256, plan.largeMib()) : plan.largeMib(),
+        round == 0 ? Math.min(2000, plan.files()) : plan.files(), plan.threads(),
+        round == 0 ? 0 : plan.warmUpFiles());
     if (jfrDir != null) {
       args.add("--jfr");
       args.add(jfrDir.toString());
@@ -529,8 +554,58 @@ public final class BenchMain {
     // The servers' logs are kept; their data (gigabytes) is not.
     notes.addAll(serverLogFindings(work.resolve("r" + round + "-" + system),
         label + " " + system));
-    copyLogs(work.resolve("r" + round + "-" + system));
+    copyLogs(work.resolve("r" + round + "-" + system), work, "");
     deleteTree(work.resolve("r" + round + "-" + system));
+  }
+
+  /** The name of the in-memory round's logs, and how progress and findings call it. */
+  static final String MEMORY_ROUND = "mem";
+  static final String MEMORY_LABEL = "in-memory round";
+
+  /**
+   * The in-memory round of one side: its cluster with all its data in {@link Machine#MEMORY_FS},
+   * where writes and syncs cost no disk time. The same warm-up and small-file phases as a measured
+   * round, with the writes of {@link Plan#opThreads} threads only, a file of a tenth of the large
+   * size, and no leader loss. It says how much of each operation's time the disk took on either
+   * side, and how the two compare without it; it counts in no target.
+   */
+  private void runMemoryRound(String system, String classPath, Map<String, Double> into,
+      List<String> errors, List<String> notes) {
+    Path dir = memoryWork.resolve(system);
+    List<String> args = driverArgs(system, dir, Math.max(1, plan.largeMib() / 10), plan.files(),
+        List.of(plan.opThreads()), plan.warmUpFiles());
+    if (!options.jfr()) {
+      args.add("--class-data");
+      args.add(classDataDir().toString());
+    }
+    args.add("--no-leader-loss");
+    String label = MEMORY_LABEL + " " + system;
+    runChild(label, clientFlags(), classPath, Driver.class.getName(), args,
+        work.resolve(MEMORY_ROUND + "-" + system + "-driver.log"), plan.quick() ? 1200 : 3600,
+        into, errors, notes);
+    notes.addAll(serverLogFindings(dir, label));
+    copyLogs(dir, memoryWork, MEMORY_ROUND + "-");
+    deleteTree(dir);
+  }
+
+  /** The arguments every driver of a round gets, for a cluster in {@code dir}. */
+  private List<String> driverArgs(String system, Path dir, long largeMib, int files,
+      List<Integer> threads, int warmUpFiles) {
+    List<String> args = new ArrayList<>(List.of("--system", system,
+        "--dir", dir.toString(),
+        "--large-mib", Long.toString(largeMib),
+        "--files", Integer.toString(files),
+        "--threads", String.join(",", threads.stream().map(String::valueOf).toList()),
+        "--op-threads", Integer.toString(plan.opThreads()),
+        "--stat-passes", Integer.toString(plan.statPasses()),
+        "--listings", Integer.toString(plan.listings()),
+        "--warm-up-files", Integer.toString(warmUpFiles),
+        "--warm-up-seconds", Integer.toString(plan.warmUpSeconds())));
+    for (String flag : serverFlags(system)) {
+      args.add("--server-flag");
+      args.add(flag);
+    }
+    return args;
   }
 
   /**
@@ -636,8 +711,13 @@ public final class BenchMain {
     if (work == null || !Files.isDirectory(work)) {
       return;
     }
-    killListedServers();
-    copyLogs(work);
+    killListedServers(work);
+    Path memory = memoryWork;
+    if (memory != null) {
+      killListedServers(memory);
+      deleteTree(memory);
+    }
+    copyLogs(work, work, "");
     System.err.println("cairn bench: logs kept in " + logDir());
     deleteTree(work);
     work = null;
@@ -654,11 +734,11 @@ public final class BenchMain {
   }
 
   /**
-   * Servers record their pids in pids files under the work directory; one still running whose
-   * command line names the work directory is killed (a pid may have been reused since).
+   * Servers record their pids in pids files under the round's directory; one still running whose
+   * command line names that directory is killed (a pid may have been reused since).
    */
-  private void killListedServers() {
-    try (Stream<Path> files = Files.walk(work)) {
+  private void killListedServers(Path root) {
+    try (Stream<Path> files = Files.walk(root)) {
       for (Path pids : files.filter(f -> f.getFileName().toString()
           .equals(ServerProcess.PIDS_FILE)).toList()) {
         for (String line : Files.readAllLines(pids)) {
@@ -669,7 +749,7 @@ public final class BenchMain {
           long pid = Long.parseLong(parts[0]);
           ProcessHandle.of(pid).filter(ProcessHandle::isAlive).ifPresent(h -> {
             String cmdline = readCmdline(pid);
-            if (cmdline.contains(work.toString())) {
+            if (cmdline.contains(root.toString())) {
               h.descendants().forEach(ProcessHandle::destroyForcibly);
               h.destroyForcibly();
             }
@@ -694,8 +774,11 @@ public final class BenchMain {
     return target.resolve("bench-logs").resolve(stamp());
   }
 
-  /** Keeps the logs under {@code from} (not the data) in cairn-bench/target/bench-logs/STAMP. */
-  private void copyLogs(Path from) {
+  /**
+   * Keeps the logs under {@code from} (not the data) in cairn-bench/target/bench-logs/STAMP, each
+   * at its path from {@code base}, after {@code prefix}.
+   */
+  private void copyLogs(Path from, Path base, String prefix) {
     Path dest = logDir();
     try (Stream<Path> files = Files.walk(from)) {
       for (Path f : files.filter(f -> f.toString().endsWith(".log") && Files.isRegularFile(f))
@@ -703,7 +786,7 @@ public final class BenchMain {
         if (Files.size(f) > 50L << 20) {
           continue;
         }
-        Path to = dest.resolve(work.relativize(f).toString());
+        Path to = dest.resolve(prefix + base.relativize(f));
         Files.createDirectories(to.getParent());
         Files.copy(f, to, StandardCopyOption.REPLACE_EXISTING);
       }

@@ -14,12 +14,14 @@ import java.util.List;
  *
  * <p>Arguments: {@code --system cairn|hdfs --dir DIR [--large-mib N] [--files N] [--threads
  * 1,8,32] [--op-threads 8] [--stat-passes N] [--listings N] [--warm-up-files N]
- * [--warm-up-seconds S] [--server-flag FLAG]... [--class-data DIR] [--jfr DIR] [--train]}. With
+ * [--warm-up-seconds S] [--server-flag FLAG]... [--class-data DIR] [--jfr DIR] [--train]
+ * [--no-leader-loss]}. With
  * {@code --warm-up-files N} (N > 0), the workloads first run unmeasured, in passes, with N small
  * files per phase and a file a tenth of the large one's size, for S seconds at most (see {@link
  * Workloads#warmUp}). With {@code --train} it is a training round, run for the class data its
  * servers write when they stop: no CPU accounting and no leader loss, so that every server stops
- * cleanly.
+ * cleanly. With {@code --no-leader-loss} the round ends after the CPU accounting: the in-memory
+ * round, which measures where the operations' time goes, not a failover.
  */
 public final class Driver {
   private Driver() {}
@@ -41,6 +43,7 @@ public final class Driver {
     Path jfr = null;
     Path classData = null;
     boolean train = false;
+    boolean leaderLoss = true;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--system" -> system = args[++i];
@@ -57,6 +60,7 @@ public final class Driver {
         case "--jfr" -> jfr = Path.of(args[++i]);
         case "--class-data" -> classData = Path.of(args[++i]);
         case "--train" -> train = true;
+        case "--no-leader-loss" -> leaderLoss = false;
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -107,7 +111,9 @@ public final class Driver {
             Results.result("cpu_client_s", self.seconds());
             Results.result("cpu_client_jit_s", self.jitSeconds());
           });
-          Workloads.guarded("stall", () -> w.leaderLoss(sut, 2.0, 120.0));
+          if (leaderLoss) {
+            Workloads.guarded("stall", () -> w.leaderLoss(sut, 2.0, 120.0));
+          }
         }
       }
     } catch (Exception | Error e) {

@@ -89,6 +89,28 @@ final class Machine {
         disk, sockets());
   }
 
+  /** Where the in-memory round keeps its data: a RAM-backed file system on Linux. */
+  static final Path MEMORY_FS = Path.of("/dev/shm");
+
+  /** The room the in-memory round needs there: both clusters' data of one round, with margin. */
+  static final long MEMORY_ROOM_BYTES = 4L << 30;
+
+  /**
+   * {@link #MEMORY_FS} if it is a writable directory with {@link #MEMORY_ROOM_BYTES} free, else
+   * null.
+   */
+  static Path memoryDirectory() {
+    try {
+      if (Files.isDirectory(MEMORY_FS) && Files.isWritable(MEMORY_FS)
+          && Files.getFileStore(MEMORY_FS).getUsableSpace() >= MEMORY_ROOM_BYTES) {
+        return MEMORY_FS;
+      }
+    } catch (IOException e) {
+      // not usable: the round is skipped
+    }
+    return null;
+  }
+
   static Limits limits(Path dir, int ddMib, int syncWrites) throws IOException,
       InterruptedException {
     Path file = dir.resolve("dd.bin");

@@ -25,7 +25,18 @@ final class Report {
       List<String> notes,
       String jvm,
       Map<String, List<String>> flags,
-      double minutes) {}
+      double minutes,
+      Map<String, Double> cairnInMemory,
+      Map<String, Double> hdfsInMemory) {
+
+    /** A run without the in-memory round. */
+    Run(Plan plan, String command, String date, Machine.Facts facts, Machine.Limits limits,
+        List<Map<String, Double>> cairn, List<Map<String, Double>> hdfs, List<String> errors,
+        List<String> notes, String jvm, Map<String, List<String>> flags, double minutes) {
+      this(plan, command, date, facts, limits, cairn, hdfs, errors, notes, jvm, flags, minutes,
+          Map.of(), Map.of());
+    }
+  }
 
   /** A metric's values over the rounds, one side. */
   record Stat(double median, double min, double max, int n) {
@@ -191,7 +202,7 @@ final class Report {
         compared.isEmpty() ? null : behind.isEmpty(),
         compared.isEmpty() ? "no workload was measured on both sides"
             : behind.isEmpty() ? "ahead in all " + compared.size() + " compared workloads"
-            : "behind in: " + String.join("; ", behind) + cpuContext()));
+            : "behind in: " + String.join("; ", behind) + cpuContext() + inMemoryContext()));
 
     out.add(failures(withContext(ratioTarget("large_write_MBps", 2.5,
         "large-file write at least 2.5x HDFS", "MB/s"), diskBoundContext()), "large"));
@@ -360,6 +371,59 @@ final class Report {
   }
 
   /**
+   * The phases the in-memory round compares besides the small writes, with the on-disk rounds'
+   * rates.
+   */
+  private static final List<String> MEMORY_KEYS = List.of("small_read_fps", "stat_ops",
+      "rename_ops", "delete_ops");
+
+  /**
+   * Where the renames' and deletes' time went, from the in-memory round: their rates on both
+   * sides with no disk under either, beside the measured rounds' medians.
+   */
+  private String inMemoryContext() {
+    List<String> parts = new ArrayList<>();
+    for (String op : List.of("rename", "delete")) {
+      Double c = run.cairnInMemory().get(op + "_ops");
+      Double h = run.hdfsInMemory().get(op + "_ops");
+      if (c == null || h == null) {
+        continue;
+      }
+      parts.add(String.format(Locale.ROOT, "%ss Cairn %,.0f vs HDFS %,.0f ops/s (on disk %,.0f vs"
+          + " %,.0f)", op, c, h, cairn(op + "_ops").median(), hdfs(op + "_ops").median()));
+    }
+    return parts.isEmpty() ? "" : ". With all data of both sides in memory (the in-memory round:"
+        + " no disk time in any operation): " + String.join("; ", parts);
+  }
+
+  /** The in-memory round's table: each side's rate in memory and its median on disk. */
+  String memoryTable() {
+    StringBuilder sb = new StringBuilder();
+    sb.append("| workload | unit | Cairn in memory | HDFS in memory | Cairn/HDFS in memory"
+        + " | Cairn on disk | HDFS on disk |\n|---|---|---:|---:|---:|---:|---:|\n");
+    for (Metric m : Metric.all(run.plan())) {
+      boolean shown = MEMORY_KEYS.contains(m.key())
+          || m.key().equals("small_write_t" + run.plan().opThreads() + "_fps")
+          || m.key().matches("cpu_(rename|delete)_(servers_us|busy_pct)");
+      Double c = run.cairnInMemory().get(m.key());
+      Double h = run.hdfsInMemory().get(m.key());
+      if (!shown || (c == null && h == null)) {
+        continue;
+      }
+      String label = m.label().startsWith("  ") ? "&nbsp;&nbsp;" + m.label().strip() : m.label();
+      String ratio = c == null || h == null || h == 0 ? "-"
+          : String.format(Locale.ROOT, "%.2f", c / h);
+      sb.append("| ").append(label).append(" | ").append(m.unit())
+          .append(" | ").append(c == null ? "-" : m.format(c))
+          .append(" | ").append(h == null ? "-" : m.format(h))
+          .append(" | ").append(ratio)
+          .append(" | ").append(m.format(cairn(m.key()).median()))
+          .append(" | ").append(m.format(hdfs(m.key()).median())).append(" |\n");
+    }
+    return sb.toString();
+  }
+
+  /**
    * What one operation of a namespace phase cost in CPU on each side, and how busy the cores were
    * meanwhile (medians): at near 100% busy, the CPU per operation sets the rate.
    */
@@ -482,6 +546,19 @@ final class Report {
             ? ", warmed up by an unmeasured run of every workload before the measured ones"
             : ", with no warm-up before the measured workloads (`--no-warm-up`)"));
     sb.append(markdownTable()).append('\n');
+
+    if (!run.cairnInMemory().isEmpty() || !run.hdfsInMemory().isEmpty()) {
+      sb.append("## In memory: where the namespace operations' time goes\n\n");
+      sb.append("One more round of each side after the measured ones, with all its data in a"
+          + " memory file system (`" + Machine.MEMORY_FS + "`), where no write or sync costs any"
+          + " disk time: the gap to the measured rounds is the disk's part of each operation, and"
+          + " what is left between the two systems is their own work. Same warm-up; the small"
+          + " files written with " + run.plan().opThreads() + " threads only, then read, stat'ed,"
+          + " listed, renamed and deleted as in the measured rounds; no leader loss. A"
+          + " diagnostic, not a way to run either system (nothing in it is durable), and it"
+          + " counts in no target.\n\n");
+      sb.append(memoryTable()).append('\n');
+    }
 
     sb.append("## Targets\n\n");
     sb.append("| target | result | measured |\n|---|---|---|\n");

@@ -69,7 +69,40 @@ class ReportTest {
         });
     assertThat(report.markdown())
         .contains("| CPU per rename in the server JVMs | us | 400 | 120 |")
-        .contains("| &nbsp;&nbsp;share of all cores busy during the renames | % | 97.0 | 70.0 |");
+        .contains("| &nbsp;&nbsp;share of all cores busy during the renames | % | 97.0 | 70.0 |")
+        .doesNotContain("In memory");
+  }
+
+  @Test
+  void theInMemoryRoundSaysWhatTheDiskTookFromEachSide() {
+    Plan plan = Plan.quickRun();
+    Map<String, Double> cairn = Map.of("rename_ops", 4_000.0, "delete_ops", 5_000.0,
+        "stat_ops", 40_000.0);
+    Map<String, Double> hdfs = Map.of("rename_ops", 5_000.0, "delete_ops", 6_000.0,
+        "stat_ops", 15_000.0);
+    Map<String, Double> cairnInMemory = Map.of("rename_ops", 7_000.0, "delete_ops", 9_000.0,
+        "cpu_rename_servers_us", 300.0, "small_write_t" + plan.opThreads() + "_fps", 6_500.0);
+    Map<String, Double> hdfsInMemory = Map.of("rename_ops", 8_000.0, "delete_ops", 8_500.0,
+        "cpu_rename_servers_us", 140.0);
+    Report report = new Report(new Report.Run(plan, "./cairn bench --quick", "today",
+        new Machine.Facts("cpu", 2, 1L << 34, "Linux", "java", List.of("disk"), ""),
+        new Machine.Limits(600, "dd", 1000, "dd", 500, 2000, 3, 6000), List.of(cairn),
+        List.of(hdfs), List.of(), List.of(), "java", Map.of(), 1.0, cairnInMemory,
+        hdfsInMemory));
+    assertThat(report.targets()).filteredOn(t -> t.goal().startsWith("Cairn ahead"))
+        .singleElement().satisfies(t -> assertThat(t.measured()).contains("With all data of"
+            + " both sides in memory (the in-memory round: no disk time in any operation):"
+            + " renames Cairn 7,000 vs HDFS 8,000 ops/s (on disk 4,000 vs 5,000); deletes Cairn"
+            + " 9,000 vs HDFS 8,500 ops/s (on disk 5,000 vs 6,000)"));
+    assertThat(report.markdown()).contains("## In memory: where the namespace operations' time"
+            + " goes")
+        .contains("| rename, " + plan.opThreads() + " threads | ops/s | 7,000 | 8,000 | 0.88 |"
+            + " 4,000 | 5,000 |")
+        .contains("| CPU per rename in the server JVMs | us | 300 | 140 | 2.14 | - | - |")
+        .contains("created+written+closed, " + plan.opThreads() + " threads | files/s | 6,500 |"
+            + " - | - |")
+        // Measured on disk only: not a row of the in-memory table.
+        .doesNotContain("| stat, " + plan.opThreads() + " threads | ops/s | - | - |");
   }
 
   @Test
