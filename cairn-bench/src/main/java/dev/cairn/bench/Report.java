@@ -159,13 +159,17 @@ final class Report {
     return sb.toString();
   }
 
+  /** A row's label in Markdown: a sub-row's leading spaces become ones the table keeps. */
+  private static String markdownLabel(String label) {
+    return label.startsWith("  ") ? "&nbsp;&nbsp;" + label.strip() : label;
+  }
+
   String markdownTable() {
     StringBuilder sb = new StringBuilder();
     sb.append("| ").append(String.join(" | ", HEADER)).append(" |\n");
     sb.append("|---|---|---:|---:|---:|---:|---|\n");
     for (String[] r : rows()) {
-      String label = r[0].startsWith("  ") ? "&nbsp;&nbsp;" + r[0].strip() : r[0];
-      sb.append("| ").append(label);
+      sb.append("| ").append(markdownLabel(r[0]));
       for (int i = 1; i < r.length; i++) {
         sb.append(" | ").append(r[i]);
       }
@@ -410,10 +414,9 @@ final class Report {
       if (!shown || (c == null && h == null)) {
         continue;
       }
-      String label = m.label().startsWith("  ") ? "&nbsp;&nbsp;" + m.label().strip() : m.label();
       String ratio = c == null || h == null || h == 0 ? "-"
           : String.format(Locale.ROOT, "%.2f", c / h);
-      sb.append("| ").append(label).append(" | ").append(m.unit())
+      sb.append("| ").append(markdownLabel(m.label())).append(" | ").append(m.unit())
           .append(" | ").append(c == null ? "-" : m.format(c))
           .append(" | ").append(h == null ? "-" : m.format(h))
           .append(" | ").append(ratio)

@@ -10,6 +10,16 @@ import org.junit.jupiter.api.Test;
 
 class ReportTest {
 
+  /** A quick run of one round on a 2-core machine, with these limits and results. */
+  private static Report oneRound(Machine.Limits limits, Map<String, Double> cairn,
+      Map<String, Double> hdfs, Map<String, Double> cairnInMemory,
+      Map<String, Double> hdfsInMemory) {
+    return new Report(new Report.Run(Plan.quickRun(), "./cairn bench --quick", "today",
+        new Machine.Facts("cpu", 2, 1L << 34, "Linux", "java", List.of("disk"), ""), limits,
+        List.of(cairn), List.of(hdfs), List.of(), List.of(), "java", Map.of(), 1.0, cairnInMemory,
+        hdfsInMemory));
+  }
+
   @Test
   void statTakesTheMedianOfWhatWasMeasured() {
     assertThat(Report.Stat.of(List.of(3.0, 1.0, 2.0)).median()).isEqualTo(2.0);
@@ -46,7 +56,6 @@ class ReportTest {
 
   @Test
   void aWorkloadBehindIsExplainedWithTheCpuEachOperationCost() {
-    Plan plan = Plan.quickRun();
     Map<String, Double> cairn = Map.of("rename_ops", 4_000.0, "cpu_servers_s", 30.0,
         "cpu_servers_jit_s", 10.0, "cpu_client_s", 5.0, "cpu_client_jit_s", 2.0,
         "cpu_rename_servers_us", 400.0, "cpu_rename_servers_jit_us", 150.0,
@@ -55,10 +64,8 @@ class ReportTest {
         "cpu_servers_jit_s", 15.0, "cpu_client_s", 30.0, "cpu_client_jit_s", 9.0,
         "cpu_rename_servers_us", 120.0, "cpu_rename_servers_jit_us", 20.0,
         "cpu_rename_client_us", 90.0, "cpu_rename_busy_pct", 70.0);
-    Report report = new Report(new Report.Run(plan, "./cairn bench --quick", "today",
-        new Machine.Facts("cpu", 2, 1L << 34, "Linux", "java", List.of("disk"), ""),
-        new Machine.Limits(600, "dd", 1000, "dd", 500, 2000, 3, 6000), List.of(cairn), List.of(hdfs),
-        List.of(), List.of(), "java", Map.of(), 1.0));
+    Report report = oneRound(new Machine.Limits(600, "dd", 1000, "dd", 500, 2000, 3, 6000), cairn,
+        hdfs, Map.of(), Map.of());
     assertThat(report.targets()).filteredOn(t -> t.goal().startsWith("Cairn ahead"))
         .singleElement().satisfies(t -> {
           assertThat(t.met()).isFalse();
@@ -84,11 +91,8 @@ class ReportTest {
         "cpu_rename_servers_us", 300.0, "small_write_t" + plan.opThreads() + "_fps", 6_500.0);
     Map<String, Double> hdfsInMemory = Map.of("rename_ops", 8_000.0, "delete_ops", 8_500.0,
         "cpu_rename_servers_us", 140.0);
-    Report report = new Report(new Report.Run(plan, "./cairn bench --quick", "today",
-        new Machine.Facts("cpu", 2, 1L << 34, "Linux", "java", List.of("disk"), ""),
-        new Machine.Limits(600, "dd", 1000, "dd", 500, 2000, 3, 6000), List.of(cairn),
-        List.of(hdfs), List.of(), List.of(), "java", Map.of(), 1.0, cairnInMemory,
-        hdfsInMemory));
+    Report report = oneRound(new Machine.Limits(600, "dd", 1000, "dd", 500, 2000, 3, 6000), cairn,
+        hdfs, cairnInMemory, hdfsInMemory);
     assertThat(report.targets()).filteredOn(t -> t.goal().startsWith("Cairn ahead"))
         .singleElement().satisfies(t -> assertThat(t.measured()).contains("With all data of"
             + " both sides in memory (the in-memory round: no disk time in any operation):"
@@ -125,15 +129,12 @@ class ReportTest {
 
   @Test
   void theLimitsMeasuredExplainTheReadAndTheOneThreadWrites() {
-    Plan plan = Plan.quickRun();
     Map<String, Double> cairn = Map.of("large_read_MBps", 3_000.0, "small_write_t1_fps", 1_000.0,
         "small_write_t1_p50_ms", 0.8);
     Map<String, Double> hdfs = Map.of("large_read_MBps", 2_500.0, "small_write_t1_fps", 50.0,
         "small_write_t1_p50_ms", 9.0);
-    Report report = new Report(new Report.Run(plan, "./cairn bench --quick", "today",
-        new Machine.Facts("cpu", 2, 1L << 34, "Linux", "java", List.of("disk"), ""),
-        new Machine.Limits(600, "dd", 5000, "dd", 2500, 2000, 3, 6000), List.of(cairn),
-        List.of(hdfs), List.of(), List.of(), "java", Map.of(), 1.0));
+    Report report = oneRound(new Machine.Limits(600, "dd", 5000, "dd", 2500, 2000, 3, 6000), cairn,
+        hdfs, Map.of(), Map.of());
     assertThat(report.targets()).filteredOn(t -> t.goal().startsWith("large-file read"))
         .singleElement().satisfies(t -> {
           assertThat(t.met()).isFalse();
@@ -153,11 +154,9 @@ class ReportTest {
 
   @Test
   void limitsFromBeforeTheNewRowsRenderWithoutThem() {
-    Report report = new Report(new Report.Run(Plan.quickRun(), "./cairn bench", "today",
-        new Machine.Facts("cpu", 2, 1L << 34, "Linux", "java", List.of("disk"), ""),
-        new Machine.Limits(600, "dd", 5000, "dd", Double.NaN, 2000, 3, Double.NaN),
-        List.of(Map.of("large_read_MBps", 3_000.0)), List.of(Map.of("large_read_MBps", 2_500.0)),
-        List.of(), List.of(), "java", Map.of(), 1.0));
+    Report report = oneRound(new Machine.Limits(600, "dd", 5000, "dd", Double.NaN, 2000, 3,
+        Double.NaN), Map.of("large_read_MBps", 3_000.0), Map.of("large_read_MBps", 2_500.0),
+        Map.of(), Map.of());
     assertThat(report.markdown()).doesNotContain("CRC32C").doesNotContain("3 writers")
         .doesNotContain("NaN");
   }
