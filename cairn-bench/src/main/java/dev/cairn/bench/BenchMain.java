@@ -551,11 +551,19 @@ public final class BenchMain {
     runChild(label + " " + system, clientFlags(), classPath,
         Driver.class.getName(), args, work.resolve("r" + round + "-" + system + "-driver.log"),
         plan.quick() ? 1200 : 3600, into, errors, notes);
-    // The servers' logs are kept; their data (gigabytes) is not.
-    notes.addAll(serverLogFindings(work.resolve("r" + round + "-" + system),
-        label + " " + system));
-    copyLogs(work.resolve("r" + round + "-" + system), work, "");
-    deleteTree(work.resolve("r" + round + "-" + system));
+    keepLogsAndDelete(work.resolve("r" + round + "-" + system), work, "", label + " " + system,
+        notes);
+  }
+
+  /**
+   * After a round: notes what its servers' logs say, keeps the logs (see {@link #copyLogs}) and
+   * deletes the cluster's directory; its data (gigabytes) is not kept.
+   */
+  private void keepLogsAndDelete(Path dir, Path base, String prefix, String label,
+      List<String> notes) {
+    notes.addAll(serverLogFindings(dir, label));
+    copyLogs(dir, base, prefix);
+    deleteTree(dir);
   }
 
   /** The name of the in-memory round's logs, and how progress and findings call it. */
@@ -583,9 +591,7 @@ public final class BenchMain {
     runChild(label, clientFlags(), classPath, Driver.class.getName(), args,
         work.resolve(MEMORY_ROUND + "-" + system + "-driver.log"), plan.quick() ? 1200 : 3600,
         into, errors, notes);
-    notes.addAll(serverLogFindings(dir, label));
-    copyLogs(dir, memoryWork, MEMORY_ROUND + "-");
-    deleteTree(dir);
+    keepLogsAndDelete(dir, memoryWork, MEMORY_ROUND + "-", label, notes);
   }
 
   /** The arguments every driver of a round gets, for a cluster in {@code dir}. */

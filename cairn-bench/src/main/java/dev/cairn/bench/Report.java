@@ -27,16 +27,7 @@ final class Report {
       Map<String, List<String>> flags,
       double minutes,
       Map<String, Double> cairnInMemory,
-      Map<String, Double> hdfsInMemory) {
-
-    /** A run without the in-memory round. */
-    Run(Plan plan, String command, String date, Machine.Facts facts, Machine.Limits limits,
-        List<Map<String, Double>> cairn, List<Map<String, Double>> hdfs, List<String> errors,
-        List<String> notes, String jvm, Map<String, List<String>> flags, double minutes) {
-      this(plan, command, date, facts, limits, cairn, hdfs, errors, notes, jvm, flags, minutes,
-          Map.of(), Map.of());
-    }
-  }
+      Map<String, Double> hdfsInMemory) {}
 
   /** A metric's values over the rounds, one side. */
   record Stat(double median, double min, double max, int n) {

@@ -12,6 +12,12 @@ class ReportTest {
 
   /** A quick run of one round on a 2-core machine, with these limits and results. */
   private static Report oneRound(Machine.Limits limits, Map<String, Double> cairn,
+      Map<String, Double> hdfs) {
+    return oneRound(limits, cairn, hdfs, Map.of(), Map.of());
+  }
+
+  /** The same, with the in-memory round's results. */
+  private static Report oneRound(Machine.Limits limits, Map<String, Double> cairn,
       Map<String, Double> hdfs, Map<String, Double> cairnInMemory,
       Map<String, Double> hdfsInMemory) {
     return new Report(new Report.Run(Plan.quickRun(), "./cairn bench --quick", "today",
@@ -40,7 +46,7 @@ class ReportTest {
             Map.of("stat_ops", 20_000.0, "stat_last_ops", 30_000.0, "ready_s", 4.0)),
         List.of(Map.of("stat_ops", 10_000.0, "stat_last_ops", 12_000.0, "ready_s", 6.0),
             Map.of("stat_ops", 10_000.0, "stat_last_ops", 12_000.0, "ready_s", 6.0)),
-        List.of(), List.of(), "java", Map.of(), 1.0));
+        List.of(), List.of(), "java", Map.of(), 1.0, Map.of(), Map.of()));
     assertThat(report.ratios("stat_ops")).containsExactly(3.0, 2.0);
     assertThat(report.medianRatio("stat_ops")).isEqualTo(2.5);
     assertThat(report.targets()).filteredOn(t -> t.goal().startsWith("stat"))
@@ -65,7 +71,7 @@ class ReportTest {
         "cpu_rename_servers_us", 120.0, "cpu_rename_servers_jit_us", 20.0,
         "cpu_rename_client_us", 90.0, "cpu_rename_busy_pct", 70.0);
     Report report = oneRound(new Machine.Limits(600, "dd", 1000, "dd", 500, 2000, 3, 6000), cairn,
-        hdfs, Map.of(), Map.of());
+        hdfs);
     assertThat(report.targets()).filteredOn(t -> t.goal().startsWith("Cairn ahead"))
         .singleElement().satisfies(t -> {
           assertThat(t.met()).isFalse();
@@ -134,7 +140,7 @@ class ReportTest {
     Map<String, Double> hdfs = Map.of("large_read_MBps", 2_500.0, "small_write_t1_fps", 50.0,
         "small_write_t1_p50_ms", 9.0);
     Report report = oneRound(new Machine.Limits(600, "dd", 5000, "dd", 2500, 2000, 3, 6000), cairn,
-        hdfs, Map.of(), Map.of());
+        hdfs);
     assertThat(report.targets()).filteredOn(t -> t.goal().startsWith("large-file read"))
         .singleElement().satisfies(t -> {
           assertThat(t.met()).isFalse();
@@ -155,8 +161,7 @@ class ReportTest {
   @Test
   void limitsFromBeforeTheNewRowsRenderWithoutThem() {
     Report report = oneRound(new Machine.Limits(600, "dd", 5000, "dd", Double.NaN, 2000, 3,
-        Double.NaN), Map.of("large_read_MBps", 3_000.0), Map.of("large_read_MBps", 2_500.0),
-        Map.of(), Map.of());
+        Double.NaN), Map.of("large_read_MBps", 3_000.0), Map.of("large_read_MBps", 2_500.0));
     assertThat(report.markdown()).doesNotContain("CRC32C").doesNotContain("3 writers")
         .doesNotContain("NaN");
   }

@@ -150,8 +150,8 @@ final class RequestTable {
       }
       if (count == seqs.length) {
         // Full at the limit: overwrite the oldest.
-        if (window != null && inWindow(seqs[start])) {
-          markWindow(seqs[start], false);
+        if (window != null) {
+          markIfInWindow(seqs[start], false);
         }
         seqs[start] = seq;
         results[start] = result;
@@ -163,15 +163,11 @@ final class RequestTable {
         count++;
       }
       if (window != null) {
-        if (inWindow(seq)) {
-          markWindow(seq, true);
-        }
+        markIfInWindow(seq, true);
       } else if (count > WINDOW_AFTER) {
         window = new long[WINDOW_SEQS / Long.SIZE];
         for (int i = 0; i < count; i++) {
-          if (inWindow(seqs[slot(i)])) {
-            markWindow(seqs[slot(i)], true);
-          }
+          markIfInWindow(seqs[slot(i)], true);
         }
       }
     }
@@ -185,6 +181,13 @@ final class RequestTable {
     private boolean windowHas(long seq) {
       int bit = (int) (seq & (WINDOW_SEQS - 1));
       return (window[bit >>> 6] & (1L << bit)) != 0;
+    }
+
+    /** Sets or clears {@code seq}'s bit, if it is in the window. */
+    private void markIfInWindow(long seq, boolean remembered) {
+      if (inWindow(seq)) {
+        markWindow(seq, remembered);
+      }
     }
 
     private void markWindow(long seq, boolean remembered) {
