@@ -461,16 +461,22 @@ public final class BenchMain {
 
   /**
    * The same flags for every server JVM, and the same heap per side: 2 GiB for each of Cairn's 3
-   * nodes, 6 GiB for the one JVM in which MiniDFSCluster runs HDFS's 4 daemons.
+   * nodes, 6 GiB for the one JVM in which MiniDFSCluster runs HDFS's 4 daemons. Both sides'
+   * servers compile their methods after a fifth of HotSpot's usual calls, as Cairn's launcher
+   * starts its nodes ({@code LocalCluster.NODE_JIT_FLAGS} in cairn-cli).
    */
   static List<String> serverFlags(String system) {
     List<String> flags = new ArrayList<>();
     String heap = system.equals("cairn") ? "2g" : "6g";
     flags.add("-Xms" + heap);
     flags.add("-Xmx" + heap);
+    flags.add(SERVER_JIT_FLAG);
     flags.addAll(jdkFlags());
     return flags;
   }
+
+  /** The JIT flag of both sides' servers (see {@link #serverFlags}). */
+  static final String SERVER_JIT_FLAG = "-XX:CompileThresholdScaling=0.2";
 
   static List<String> clientFlags() {
     List<String> flags = new ArrayList<>(List.of("-Xms2g", "-Xmx2g"));

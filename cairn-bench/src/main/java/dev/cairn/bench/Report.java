@@ -651,7 +651,9 @@ final class Report {
         + " write succeeds, polled every 20 ms with a fail-fast client. Both start from empty"
         + " directories (HDFS formats its NameNode). Every server JVM of both sides starts"
         + " from class data of its own, as `cairn local` starts nodes; a run with `--jfr` goes"
-        + " without. " + classDataSentence());
+        + " without. " + classDataSentence() + " Every server JVM of both sides also compiles"
+        + " its methods after a fifth of HotSpot's usual number of calls"
+        + " (`" + BenchMain.SERVER_JIT_FLAG + "`), as Cairn's launcher starts its nodes.");
     m.add("- **Leader loss.** A client writes 4 KiB files one after another; 2 s in, the leader"
         + " is killed: for Cairn, the Raft leader's process gets SIGKILL (found through the"
         + " cluster status); HDFS without HA has no failover, so its NameNode is restarted in"
