@@ -330,17 +330,27 @@ final class LocalCluster {
    * of calls. Raft's paths run once per log entry, not once per command, so with group commit
    * they reach the usual thresholds late, and a fresh node ran well below its speed for its first
    * 50,000 renames (see docs/architecture.md, "Start-up and warm-up"). The launcher gives `cairn
-   * server` the same; flags of the user's, which come after, override it.
+   * server` the same.
    */
   static final List<String> NODE_JIT_FLAGS = List.of("-XX:CompileThresholdScaling=0.2");
+
+  /**
+   * A node JVM's flags: {@link #NODE_JIT_FLAGS}, then those of {@code parentFlags} worth passing
+   * on ({@link #childJvmFlags}). HotSpot takes the last of two settings of one flag, so a flag the
+   * user gave this JVM overrides the node's own.
+   */
+  static List<String> nodeJvmFlags(List<String> parentFlags) {
+    List<String> flags = new ArrayList<>(NODE_JIT_FLAGS);
+    flags.addAll(childJvmFlags(parentFlags));
+    return flags;
+  }
 
   /** The command line that runs {@code node} as `cairn server` from {@code classPath}. */
   List<String> serverCommand(Node node, String peers, String classPath) {
     List<String> command = new ArrayList<>();
     setsid().ifPresent(command::add);
     command.add(javaBinary());
-    command.addAll(NODE_JIT_FLAGS);
-    command.addAll(childJvmFlags(ManagementFactory.getRuntimeMXBean().getInputArguments()));
+    command.addAll(nodeJvmFlags(ManagementFactory.getRuntimeMXBean().getInputArguments()));
     command.addAll(classDataFlags(nodeDir(node), classPath, Runtime.version().feature()));
     command.add("-cp");
     command.add(classPath);

@@ -58,10 +58,15 @@ class LocalClusterTest {
         "--id", "n1", "--data", dir.resolve("n1").resolve("data").toString(),
         "--listen", "127.0.0.1:5000", "--peers", "n1=127.0.0.1:5000");
     assertThat(String.join(" ", command)).contains("java");
-    // The node's own JIT flags come first, so that a flag the user passes on overrides them.
-    assertThat(command).containsSubsequence(LocalCluster.NODE_JIT_FLAGS.get(0), "-cp");
-    assertThat(command.indexOf(LocalCluster.NODE_JIT_FLAGS.get(0))).isLessThan(
-        command.indexOf(Main.class.getName()));
+    assertThat(command).containsSubsequence("-XX:CompileThresholdScaling=0.2", "-cp");
+  }
+
+  @Test
+  void aNodesOwnJitFlagComesBeforeTheUsersSoThatTheUsersWins() {
+    assertThat(LocalCluster.nodeJvmFlags(List.of("-Xmx1g", "-XX:CompileThresholdScaling=1",
+        "-javaagent:/x.jar")))
+        .containsExactly("-XX:CompileThresholdScaling=0.2", "-Xmx1g",
+            "-XX:CompileThresholdScaling=1");
   }
 
   @Test
