@@ -463,7 +463,7 @@ public final class BenchMain {
    * The same flags for every server JVM, and the same heap per side: 2 GiB for each of Cairn's 3
    * nodes, 6 GiB for the one JVM in which MiniDFSCluster runs HDFS's 4 daemons. Both sides'
    * servers compile their methods after a fifth of HotSpot's usual calls, as Cairn's launcher
-   * starts its nodes ({@code LocalCluster.NODE_JIT_FLAGS} in cairn-cli).
+   * starts its nodes ({@code LocalCluster.NODE_JIT_FLAG} in cairn-cli).
    */
   static List<String> serverFlags(String system) {
     List<String> flags = new ArrayList<>();

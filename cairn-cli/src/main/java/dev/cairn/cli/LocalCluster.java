@@ -326,21 +326,22 @@ final class LocalCluster {
   }
 
   /**
-   * The JIT flags of a node JVM: its methods are compiled after a fifth of HotSpot's usual number
+   * The JIT flag of a node JVM: its methods are compiled after a fifth of HotSpot's usual number
    * of calls. Raft's paths run once per log entry, not once per command, so with group commit
    * they reach the usual thresholds late, and a fresh node ran well below its speed for its first
    * 50,000 renames (see docs/architecture.md, "Start-up and warm-up"). The launcher gives `cairn
    * server` the same.
    */
-  static final List<String> NODE_JIT_FLAGS = List.of("-XX:CompileThresholdScaling=0.2");
+  static final String NODE_JIT_FLAG = "-XX:CompileThresholdScaling=0.2";
 
   /**
-   * A node JVM's flags: {@link #NODE_JIT_FLAGS}, then those of {@code parentFlags} worth passing
+   * A node JVM's flags: {@link #NODE_JIT_FLAG}, then those of {@code parentFlags} worth passing
    * on ({@link #childJvmFlags}). HotSpot takes the last of two settings of one flag, so a flag the
    * user gave this JVM overrides the node's own.
    */
   static List<String> nodeJvmFlags(List<String> parentFlags) {
-    List<String> flags = new ArrayList<>(NODE_JIT_FLAGS);
+    List<String> flags = new ArrayList<>();
+    flags.add(NODE_JIT_FLAG);
     flags.addAll(childJvmFlags(parentFlags));
     return flags;
   }
