@@ -69,17 +69,8 @@ public final class RaftMeta implements Closeable {
   public static final String SNAPSHOT_THRESHOLD_KEY = "cairn.meta.snapshot-threshold";
 
   /** The size of a Raft log segment file. */
-  static final long LOG_SEGMENT_BYTES = 8L << 20;
+  private static final long LOG_SEGMENT_BYTES = 8L << 20;
 
-  /**
-   * How much of the log's recent segments a node keeps in memory: a tenth of its heap, at least
-   * Ratis's default of 6 segments and at most 200 MB.
-   */
-  static long logCacheBytes(long maxHeapBytes) {
-    long least = RaftServerConfigKeys.Log.SEGMENT_CACHE_NUM_MAX_DEFAULT * LOG_SEGMENT_BYTES;
-    long most = 200L << 20;
-    return Math.max(least, Math.min(most, maxHeapBytes / 10));
-  }
 
   private final RaftServer server;
   private final RaftProperties properties;
@@ -212,15 +203,12 @@ public final class RaftMeta implements Closeable {
     // Recovery then always runs from a snapshot plus the log tail, the path a crash takes too.
     p.set("raft.server.snapshot.trigger-when-stop.enabled", "false");
     p.set("raft.server.log.segment.size.max", Long.toString(LOG_SEGMENT_BYTES));
-    // Keep more of the log's recent segments in memory than Ratis's default of 6 (48 MB here):
-    // with small files inline, 6 segments are about 12,000 files of 4 KiB, and writes of 32
-    // threads on a cluster that had written 40,000-80,000 files ran 12% faster with 200 MB (nodes
-    // of 2 GiB, passes of 5,000 files on 3 local nodes, 4 pairs: 5,507-6,127 against 4,636-5,453
-    // files per second; see docs/architecture.md). A tenth of the heap, so that a small node
-    // keeps what it had.
-    long cacheBytes = logCacheBytes(Runtime.getRuntime().maxMemory());
-    p.set("raft.server.log.segment.cache.num.max", Long.toString(cacheBytes / LOG_SEGMENT_BYTES));
-    p.set("raft.server.log.segment.cache.size.max", Long.toString(cacheBytes));
+    // The log's recent segments kept in memory: Ratis's default of 6 (48 MB here), set here so
+    // that it is seen. Every small file's bytes are in its log entry, so the cache is a second
+    // copy of what the namespace holds, and each young collection copies what it keeps alive: a
+    // cache of 200 MB cost a node 40% more GC pause time in the benchmark's rounds and wrote no
+    // faster (see docs/architecture.md).
+    p.set("raft.server.log.segment.cache.num.max", "6");
     // Commit-index records would add a log write (and fsync) after every commit; without them a
     // restarted node learns the commit index from the leader, which is all Cairn needs.
     p.set("raft.server.log.log-metadata.enabled", "false");
