@@ -207,7 +207,8 @@ public final class RaftMeta implements Closeable {
     // copy of what the namespace holds, and each young collection copies what it keeps alive:
     // with 6 segments rather than 200 MB the nodes paused about 40% less in the benchmark's
     // rounds, and wrote no slower (see docs/architecture.md).
-    p.set("raft.server.log.segment.cache.num.max", "6");
+    RaftServerConfigKeys.Log.setSegmentCacheNumMax(
+        p, RaftServerConfigKeys.Log.SEGMENT_CACHE_NUM_MAX_DEFAULT);
     // Commit-index records would add a log write (and fsync) after every commit; without them a
     // restarted node learns the commit index from the leader, which is all Cairn needs.
     p.set("raft.server.log.log-metadata.enabled", "false");
