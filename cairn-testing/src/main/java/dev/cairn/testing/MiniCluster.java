@@ -923,13 +923,14 @@ public final class MiniCluster implements Closeable {
   /**
    * Whether a file of a node's data directory is a committed block. The block store (the
    * server's FileBlockStore) keeps one file per block, "blocks/&lt;xx&gt;/&lt;16 hex digits of the
-   * id&gt;.blk", beside "tmp/" (blocks being written) and "corrupt/" (quarantined blocks), which
-   * do not count; the Raft storage holds no ".blk" files.
+   * id&gt;.blk", beside "tmp/" (blocks being written), "corrupt/" (quarantined blocks) and
+   * "free/" (files of deleted blocks kept for reuse), which do not count; the Raft storage holds
+   * no ".blk" files.
    */
   private static boolean isBlockFile(Path relative) {
     for (Path part : relative) {
       String name = part.toString();
-      if (name.equals("tmp") || name.equals("corrupt")) {
+      if (name.equals("tmp") || name.equals("corrupt") || name.equals("free")) {
         return false;
       }
     }

@@ -14,8 +14,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,12 +35,20 @@ import org.slf4j.LoggerFactory;
  *   blocks/&lt;last byte of id, hex&gt;/&lt;id, 16 hex digits&gt;.blk   committed blocks
  *   tmp/                                                    blocks being written
  *   corrupt/                                                quarantined blocks
+ *   free/                                                   deleted block files kept for reuse
  * </pre>
  *
  * A block file holds the data, then one CRC32C per chunk, then a 20-byte trailer (data length,
  * chunk size, chunk count, magic). A block is written under tmp/, fsynced, renamed into blocks/ and
  * the directory fsynced: the rename is the commit point, so a crash leaves either the whole block
  * or none of it.
+ *
+ * <p>A deleted block's file is not unlinked but moved to free/, up to a limit of bytes, and the
+ * next block written takes it over: its bytes are overwritten in place and the file is cut to the
+ * new block's length before it is fsynced. Unlinking a large file frees its extents, and on a file
+ * system mounted with online discard each commit of its journal then waits for the device to trim
+ * them; every fsync of the node (its Raft log's too) waits behind that. A file that a reader still
+ * has open is unlinked, never reused, so that reader keeps the bytes it opened.
  */
 public final class FileBlockStore implements BlockStore {
   private static final Logger log = LoggerFactory.getLogger(FileBlockStore.class);
@@ -47,21 +58,54 @@ public final class FileBlockStore implements BlockStore {
   private final Path blocksDir;
   private final Path tmpDir;
   private final Path corruptDir;
+  private final Path freeDir;
   private final Clock clock;
   private final Map<Long, Entry> blocks = new ConcurrentHashMap<>();
   private final AtomicLong bytesUsed = new AtomicLong();
+  /** The most bytes of deleted block files kept in free/ for reuse. */
+  private final long reuseLimitBytes;
+  /** Guarded by itself: the files in free/, and their bytes. */
+  private final Deque<FreeFile> freeFiles = new ArrayDeque<>();
+  private long freeBytes;
+  /** Guarded by itself: how many readers have each block open. */
+  private final Map<Long, Integer> openReaders = new HashMap<>();
 
   private record Entry(long length, long createdMs) {}
 
-  /** Opens the store under {@code root}, removing temporary files left by a crash. */
+  private record FreeFile(Path path, long bytes) {}
+
+  /**
+   * Opens the store under {@code root}, removing temporary files left by a crash, and keeping
+   * deleted block files for reuse up to the lesser of {@link #DEFAULT_REUSE_LIMIT_BYTES} and a
+   * twentieth of the volume.
+   */
   public FileBlockStore(Path root, Clock clock) throws IOException {
+    this(root, clock, defaultReuseLimit(root));
+  }
+
+  /** The most bytes of deleted block files kept for reuse, unless a store is given its own. */
+  public static final long DEFAULT_REUSE_LIMIT_BYTES = 1L << 30;
+
+  private static long defaultReuseLimit(Path root) throws IOException {
+    Files.createDirectories(root);
+    return Math.min(DEFAULT_REUSE_LIMIT_BYTES, Files.getFileStore(root).getTotalSpace() / 20);
+  }
+
+  /**
+   * Opens the store under {@code root} as above, keeping at most {@code reuseLimitBytes} of
+   * deleted block files for reuse (0: unlink them at once).
+   */
+  public FileBlockStore(Path root, Clock clock, long reuseLimitBytes) throws IOException {
     this.blocksDir = root.resolve("blocks");
     this.tmpDir = root.resolve("tmp");
     this.corruptDir = root.resolve("corrupt");
+    this.freeDir = root.resolve("free");
     this.clock = clock;
+    this.reuseLimitBytes = reuseLimitBytes;
     Files.createDirectories(blocksDir);
     Files.createDirectories(tmpDir);
     Files.createDirectories(corruptDir);
+    Files.createDirectories(freeDir);
     int removed = 0;
     try (DirectoryStream<Path> tmp = Files.newDirectoryStream(tmpDir)) {
       for (Path p : tmp) {
@@ -71,6 +115,11 @@ public final class FileBlockStore implements BlockStore {
     }
     if (removed > 0) {
       log.info("removed {} unfinished block writes left by an earlier run", removed);
+    }
+    try (DirectoryStream<Path> free = Files.newDirectoryStream(freeDir)) {
+      for (Path p : free) {
+        release(p);
+      }
     }
     scan();
   }
@@ -141,15 +190,78 @@ public final class FileBlockStore implements BlockStore {
     Path tmp =
         tmpDir.resolve(
             fileName(blockId) + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-    return new FileWriter(blockId, tmp);
+    boolean reused = takeFreeFile(tmp);
+    try {
+      return new FileWriter(blockId, tmp, reused);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+  }
+
+  /** Moves a file of free/ to {@code target}; false if there is none (or it could not be moved). */
+  private boolean takeFreeFile(Path target) {
+    FreeFile f;
+    synchronized (freeFiles) {
+      f = freeFiles.pollFirst();
+      if (f == null) {
+        return false;
+      }
+      freeBytes -= f.bytes;
+    }
+    try {
+      Files.move(f.path, target, StandardCopyOption.ATOMIC_MOVE);
+      return true;
+    } catch (IOException e) {
+      log.warn("cannot reuse {}: {}; writing a new file", f.path, e.toString());
+      return false;
+    }
+  }
+
+  /**
+   * Disposes of a file no block needs any more: into free/ while that holds fewer than the limit's
+   * bytes, otherwise unlinked.
+   */
+  private void release(Path file) throws IOException {
+    long size;
+    try {
+      size = Files.size(file);
+    } catch (NoSuchFileException e) {
+      return;
+    }
+    synchronized (freeFiles) {
+      if (freeBytes + size <= reuseLimitBytes) {
+        Path target = freeDir.resolve(
+            Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".free");
+        Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+        freeFiles.addLast(new FreeFile(target, size));
+        freeBytes += size;
+        return;
+      }
+    }
+    Files.deleteIfExists(file);
   }
 
   @Override
   public BlockReader open(long blockId) throws IOException {
-    if (!blocks.containsKey(blockId)) {
-      throw new NoSuchFileException("block " + Long.toHexString(blockId));
+    synchronized (openReaders) {
+      if (!blocks.containsKey(blockId)) {
+        throw new NoSuchFileException("block " + Long.toHexString(blockId));
+      }
+      openReaders.merge(blockId, 1, Integer::sum);
     }
-    return new FileReader(blockId, pathOf(blockId));
+    try {
+      return new FileReader(blockId, pathOf(blockId));
+    } catch (IOException | RuntimeException e) {
+      readerClosed(blockId);
+      throw e;
+    }
+  }
+
+  private void readerClosed(long blockId) {
+    synchronized (openReaders) {
+      openReaders.computeIfPresent(blockId, (id, n) -> n == 1 ? null : n - 1);
+    }
   }
 
   @Override
@@ -172,7 +284,17 @@ public final class FileBlockStore implements BlockStore {
       return false;
     }
     bytesUsed.addAndGet(-e.length);
-    Files.deleteIfExists(pathOf(blockId));
+    boolean beingRead;
+    synchronized (openReaders) {
+      // open() checks and counts under this lock, so a reader counted after this point found the
+      // block gone: it opens nothing.
+      beingRead = openReaders.containsKey(blockId);
+    }
+    if (beingRead) {
+      Files.deleteIfExists(pathOf(blockId));
+    } else {
+      release(pathOf(blockId));
+    }
     return true;
   }
 
@@ -198,9 +320,17 @@ public final class FileBlockStore implements BlockStore {
     return bytesUsed.get();
   }
 
+  /** Usable bytes left on the volume, counting the files kept for reuse as free. */
   @Override
   public long bytesFree() throws IOException {
-    return Files.getFileStore(blocksDir).getUsableSpace();
+    return Files.getFileStore(blocksDir).getUsableSpace() + reusableBytes();
+  }
+
+  /** Bytes of deleted block files kept in free/ for reuse. */
+  public long reusableBytes() {
+    synchronized (freeFiles) {
+      return freeBytes;
+    }
   }
 
   @Override
@@ -215,6 +345,7 @@ public final class FileBlockStore implements BlockStore {
   private final class FileWriter implements BlockWriter {
     private final long blockId;
     private final Path tmp;
+    private final boolean reused;
     private final FileChannel channel;
     private final CRC32C crc = new CRC32C();
     private int[] crcs = new int[16];
@@ -223,11 +354,14 @@ public final class FileBlockStore implements BlockStore {
     private boolean lastChunkShort;
     private boolean done;
 
-    FileWriter(long blockId, Path tmp) throws IOException {
+    /** @param reused whether {@code tmp} is a file of free/, to be overwritten from its start */
+    FileWriter(long blockId, Path tmp, boolean reused) throws IOException {
       this.blockId = blockId;
       this.tmp = tmp;
-      this.channel =
-          FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      this.reused = reused;
+      this.channel = reused
+          ? FileChannel.open(tmp, StandardOpenOption.WRITE)
+          : FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     }
 
     @Override
@@ -281,6 +415,10 @@ public final class FileBlockStore implements BlockStore {
         while (tail.hasRemaining()) {
           channel.write(tail);
         }
+        if (reused) {
+          // What is left of the file's earlier block past this one's trailer.
+          channel.truncate(channel.position());
+        }
         channel.force(true);
         channel.close();
         Path target = pathOf(blockId);
@@ -321,13 +459,14 @@ public final class FileBlockStore implements BlockStore {
     }
   }
 
-  private static final class FileReader implements BlockReader {
+  private final class FileReader implements BlockReader {
     private static final int WAIT_PIECE = 4096;
     private final long blockId;
     private final FileChannel channel;
     private final long length;
     private final int[] crcs;
     private final CRC32C crc = new CRC32C();
+    private boolean closed;
 
     FileReader(long blockId, Path file) throws IOException {
       this.blockId = blockId;
@@ -411,7 +550,11 @@ public final class FileBlockStore implements BlockStore {
 
     @Override
     public void close() throws IOException {
-      channel.close();
+      if (!closed) {
+        closed = true;
+        channel.close();
+        readerClosed(blockId);
+      }
     }
   }
 }
