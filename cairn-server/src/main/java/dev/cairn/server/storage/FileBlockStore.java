@@ -54,6 +54,8 @@ public final class FileBlockStore implements BlockStore {
   private static final Logger log = LoggerFactory.getLogger(FileBlockStore.class);
   private static final int MAGIC = 0xCA1B10C5;
   private static final int TRAILER_BYTES = 20;
+  /** The most bytes of deleted block files kept for reuse, unless a store is given its own. */
+  public static final long DEFAULT_REUSE_LIMIT_BYTES = 1L << 30;
 
   private final Path blocksDir;
   private final Path tmpDir;
@@ -82,9 +84,6 @@ public final class FileBlockStore implements BlockStore {
   public FileBlockStore(Path root, Clock clock) throws IOException {
     this(root, clock, defaultReuseLimit(root));
   }
-
-  /** The most bytes of deleted block files kept for reuse, unless a store is given its own. */
-  public static final long DEFAULT_REUSE_LIMIT_BYTES = 1L << 30;
 
   private static long defaultReuseLimit(Path root) throws IOException {
     Files.createDirectories(root);
@@ -118,7 +117,7 @@ public final class FileBlockStore implements BlockStore {
     }
     try (DirectoryStream<Path> free = Files.newDirectoryStream(freeDir)) {
       for (Path p : free) {
-        release(p);
+        release(p, true);
       }
     }
     scan();
@@ -219,10 +218,12 @@ public final class FileBlockStore implements BlockStore {
   }
 
   /**
-   * Disposes of a file no block needs any more: into free/ while that holds fewer than the limit's
-   * bytes, otherwise unlinked.
+   * Disposes of a file no block needs any more: kept in free/ while that holds fewer than the
+   * limit's bytes, otherwise unlinked.
+   *
+   * @param inFreeDir whether the file is in free/ already (found there at start-up)
    */
-  private void release(Path file) throws IOException {
+  private void release(Path file, boolean inFreeDir) throws IOException {
     long size;
     try {
       size = Files.size(file);
@@ -231,10 +232,13 @@ public final class FileBlockStore implements BlockStore {
     }
     synchronized (freeFiles) {
       if (freeBytes + size <= reuseLimitBytes) {
-        Path target = freeDir.resolve(
-            Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".free");
-        Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
-        freeFiles.addLast(new FreeFile(target, size));
+        Path kept = file;
+        if (!inFreeDir) {
+          kept = freeDir.resolve(
+              Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".free");
+          Files.move(file, kept, StandardCopyOption.ATOMIC_MOVE);
+        }
+        freeFiles.addLast(new FreeFile(kept, size));
         freeBytes += size;
         return;
       }
@@ -293,7 +297,7 @@ public final class FileBlockStore implements BlockStore {
     if (beingRead) {
       Files.deleteIfExists(pathOf(blockId));
     } else {
-      release(pathOf(blockId));
+      release(pathOf(blockId), false);
     }
     return true;
   }
