@@ -156,9 +156,11 @@ public final class BenchMain {
       try {
         limits = Machine.limits(work, plan.ddMib(), plan.syncWrites());
         say("  dd sequential write with fdatasync %.0f MB/s; %.0f small synchronous writes/s,"
-            + " %.0f/s each of 3 at once; loopback TCP %.0f MB/s; CRC32C %.0f MB/s",
+            + " %.0f/s each of 3 at once; quorums of 3 log syncs %.0f/s (p50 %.2f ms);"
+            + " loopback TCP %.0f MB/s; CRC32C %.0f MB/s",
             limits.ddWriteMBps(), limits.syncWritesPerSecond(),
-            limits.syncWritesPerSecondOfThree(), limits.loopbackMBps(), limits.crc32cMBps());
+            limits.syncWritesPerSecondOfThree(), limits.quorum().roundsPerSecond(),
+            limits.quorum().p50Ms(), limits.loopbackMBps(), limits.crc32cMBps());
       } catch (IOException e) {
         errors.add("physical limits: " + e.getMessage());
         say("  could not measure the physical limits: %s", e.getMessage());
@@ -300,6 +302,11 @@ public final class BenchMain {
       p.setProperty("syncCommand", limits.syncCommand());
       p.setProperty("syncWritesPerSecondOfThree",
           Double.toString(limits.syncWritesPerSecondOfThree()));
+      if (limits.quorum() != null) {
+        p.setProperty("quorumRoundsPerSecond",
+            Double.toString(limits.quorum().roundsPerSecond()));
+        p.setProperty("quorumRoundP50Ms", Double.toString(limits.quorum().p50Ms()));
+      }
       p.setProperty("loopbackMBps", Double.toString(limits.loopbackMBps()));
       p.setProperty("loopbackSeconds", Double.toString(limits.loopbackSeconds()));
       p.setProperty("crc32cMBps", Double.toString(limits.crc32cMBps()));
@@ -340,6 +347,9 @@ public final class BenchMain {
         Double.parseDouble(p.getProperty("syncWritesPerSecond")), p.getProperty("syncCommand"),
         // Runs from before these were measured have none.
         Double.parseDouble(p.getProperty("syncWritesPerSecondOfThree", "NaN")),
+        p.getProperty("quorumRoundsPerSecond") == null ? null : new Machine.Quorum(
+            Double.parseDouble(p.getProperty("quorumRoundsPerSecond")),
+            Double.parseDouble(p.getProperty("quorumRoundP50Ms"))),
         Double.parseDouble(p.getProperty("loopbackMBps")),
         Double.parseDouble(p.getProperty("loopbackSeconds")),
         Double.parseDouble(p.getProperty("crc32cMBps", "NaN")));

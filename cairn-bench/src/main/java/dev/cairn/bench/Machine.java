@@ -6,12 +6,18 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -21,8 +27,9 @@ import java.util.zip.CRC32C;
  * The machine the benchmark runs on, and its physical limits measured in the same run: what the
  * disk does for sequential writes with fdatasync and for small synchronous writes (from one
  * writer, and from three at once, as Cairn's three nodes sync their Raft logs on this one disk),
- * what loopback TCP carries, and how fast one core checks CRC32C, as both clients do for every
- * byte they read. They bound what either system can do here.
+ * how fast the disk completes a quorum of three log appends, which bounds one writer of small
+ * files, what loopback TCP carries, and how fast one core checks CRC32C, as both clients do for
+ * every byte they read. They bound what either system can do here.
  */
 final class Machine {
   private static final Pattern DD_RESULT =
@@ -38,11 +45,21 @@ final class Machine {
   /**
    * @param syncWritesPerSecondOfThree what each of 3 writers got, syncing at the same time (the
    *     mean of the three); NaN if not measured (runs from before it was)
+   * @param quorum rounds of {@link #quorumSyncs}; null if not measured
    * @param crc32cMBps {@link CRC32C} over 64 KiB arrays on one thread; NaN if not measured
    */
   record Limits(double ddWriteMBps, String ddCommand, double syncWritesPerSecond,
-      String syncCommand, double syncWritesPerSecondOfThree, double loopbackMBps,
-      double loopbackSeconds, double crc32cMBps) {}
+      String syncCommand, double syncWritesPerSecondOfThree, Quorum quorum,
+      double loopbackMBps, double loopbackSeconds, double crc32cMBps) {}
+
+  /** Rounds per second of {@link #quorumSyncs}, and the median round in milliseconds. */
+  record Quorum(double roundsPerSecond, double p50Ms) {}
+
+  /** What one round of {@link #quorumSyncs} appends to each log: a small file's Raft entry. */
+  static final int QUORUM_APPEND_BYTES = 4096 + 128;
+
+  /** How large each log of {@link #quorumSyncs} is made before the rounds, by writing zeros. */
+  private static final int QUORUM_LOG_BYTES = 16 << 20;
 
   private static volatile long crcSink;
 
@@ -126,8 +143,104 @@ final class Machine {
     double loopbackSeconds = 3;
     return new Limits(write, String.join(" ", dd).replace(dir.toString(), "$DIR"),
         syncWrites / seconds, String.join(" ", sync).replace(dir.toString(), "$DIR"),
-        syncWritesOfThree(dir, syncWrites), loopback(loopbackSeconds), loopbackSeconds,
-        crc32cMBps());
+        syncWritesOfThree(dir, syncWrites), quorumSyncs(dir, syncWrites),
+        loopback(loopbackSeconds), loopbackSeconds, crc32cMBps());
+  }
+
+  /**
+   * The disk's bound on one writer of small files, with no software in the way: 3 log files on
+   * this disk, made 16 MiB long with zeros first (as Ratis fills its log segments ahead), and
+   * {@code rounds} rounds in which 3 threads each append {@link #QUORUM_APPEND_BYTES} to their
+   * own log and force it, a round done when 2 of the 3 have (as a Raft commit is done when the
+   * leader and one follower have synced its entry). The third goes on in the background, as the
+   * third node does, and starts its next append when its last is forced. The first tenth of the
+   * rounds is a warm-up, not counted.
+   */
+  static Quorum quorumSyncs(Path dir, int rounds) throws IOException, InterruptedException {
+    int warmUp = Math.max(1, rounds / 10);
+    List<FileChannel> logs = new ArrayList<>();
+    List<Path> files = new ArrayList<>();
+    List<Thread> threads = new ArrayList<>();
+    List<BlockingQueue<CountDownLatch>> work = new ArrayList<>();
+    IOException[] failure = new IOException[1];
+    try {
+      for (int i = 0; i < 3; i++) {
+        Path file = dir.resolve("quorum-" + i + ".log");
+        files.add(file);
+        FileChannel log = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE);
+        logs.add(log);
+        ByteBuffer zeros = ByteBuffer.allocate(1 << 20);
+        for (int written = 0; written < QUORUM_LOG_BYTES; written += zeros.capacity()) {
+          zeros.clear();
+          while (zeros.hasRemaining()) {
+            log.write(zeros);
+          }
+        }
+        log.force(true);
+        log.position(0);
+      }
+      for (int i = 0; i < 3; i++) {
+        FileChannel log = logs.get(i);
+        BlockingQueue<CountDownLatch> rounds3 = new LinkedBlockingQueue<>();
+        work.add(rounds3);
+        Thread t = new Thread(() -> {
+          ByteBuffer entry = ByteBuffer.allocateDirect(QUORUM_APPEND_BYTES);
+          try {
+            while (true) {
+              CountDownLatch round = rounds3.take();
+              if (log.position() + entry.capacity() > QUORUM_LOG_BYTES) {
+                log.position(0);
+              }
+              entry.clear();
+              while (entry.hasRemaining()) {
+                log.write(entry);
+              }
+              log.force(false);
+              round.countDown();
+            }
+          } catch (InterruptedException e) {
+            // done
+          } catch (IOException e) {
+            failure[0] = e;
+          }
+        }, "quorum-log-" + i);
+        t.setDaemon(true);
+        t.start();
+        threads.add(t);
+      }
+      long[] nanos = new long[rounds - warmUp];
+      long start = 0;
+      for (int r = 0; r < rounds; r++) {
+        if (r == warmUp) {
+          start = System.nanoTime();
+        }
+        long roundStart = System.nanoTime();
+        CountDownLatch round = new CountDownLatch(2);
+        work.forEach(q -> q.add(round));
+        if (!round.await(60, TimeUnit.SECONDS)) {
+          throw new IOException("a quorum of log syncs took over 60 s"
+              + (failure[0] == null ? "" : ": " + failure[0].getMessage()));
+        }
+        if (r >= warmUp) {
+          nanos[r - warmUp] = System.nanoTime() - roundStart;
+        }
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      java.util.Arrays.sort(nanos);
+      return new Quorum(nanos.length / seconds, nanos[nanos.length / 2] / 1e6);
+    } finally {
+      threads.forEach(Thread::interrupt);
+      for (Thread t : threads) {
+        t.join(60_000);
+      }
+      for (FileChannel log : logs) {
+        log.close();
+      }
+      for (Path file : files) {
+        Files.deleteIfExists(file);
+      }
+    }
   }
 
   /**

@@ -19,6 +19,16 @@ class MachineTest {
   }
 
   @Test
+  void quorumsOfLogSyncsAreTimedAndLeaveNoFile(@TempDir Path dir) throws Exception {
+    Machine.Quorum quorum = Machine.quorumSyncs(dir, 50);
+    assertThat(quorum.roundsPerSecond()).isPositive().isFinite();
+    assertThat(quorum.p50Ms()).isPositive().isFinite();
+    try (var left = Files.list(dir)) {
+      assertThat(left).isEmpty();
+    }
+  }
+
+  @Test
   void crc32cIsMeasuredAsARate() {
     assertThat(Machine.crc32cMBps()).isGreaterThan(10).isFinite();
   }
