@@ -121,6 +121,13 @@ final class PipelinedLogAppender extends LogAppenderBase {
     return Long::compare;
   }
 
+  /**
+   * Ratis calls this when there may be something to send: new entries, a heartbeat it wants now,
+   * and also every time a follower's commit index moves, for nothing this appender sends. The
+   * thread is woken only when there is something for it, so that a commit does not wake both
+   * followers' appender threads for nothing while the leader applies and answers it; a
+   * heartbeat comes due on the thread's own timer.
+   */
   @Override
   public void notifyLogAppender() {
     List<PipelinedLogAppender> proposed = PROPOSED.get();
@@ -130,7 +137,9 @@ final class PipelinedLogAppender extends LogAppenderBase {
       }
       return;
     }
-    signal();
+    if (shouldSendAppendEntries()) {
+      signal();
+    }
   }
 
   private void signal() {
@@ -271,6 +280,9 @@ final class PipelinedLogAppender extends LogAppenderBase {
     } finally {
       stateLock.unlock();
     }
+    // A SUCCESS leaves nothing for the appender's thread unless entries wait to be sent (the
+    // window was full) or a heartbeat is due; anything else may need it (reconnect, resend).
+    boolean success = false;
     try {
       if (!isRunning()) {
         return;
@@ -292,6 +304,7 @@ final class PipelinedLogAppender extends LogAppenderBase {
       clearErrors();
       switch (r.getResult()) {
         case SUCCESS -> {
+          success = true;
           // A SUCCESS from before a restart still tells the truth about the follower's log.
           if (follower.updateMatchIndex(r.getMatchIndex())) {
             follower.updateNextIndex(r.getMatchIndex() + 1);
@@ -308,7 +321,9 @@ final class PipelinedLogAppender extends LogAppenderBase {
       }
       getLeaderState().onAppendEntriesReply(this, r);
     } finally {
-      signal();
+      if (!success || shouldSendAppendEntries()) {
+        signal();
+      }
     }
   }
 
