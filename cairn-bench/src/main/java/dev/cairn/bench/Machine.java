@@ -19,6 +19,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
@@ -162,7 +163,7 @@ final class Machine {
     List<Path> files = new ArrayList<>();
     List<Thread> threads = new ArrayList<>();
     List<BlockingQueue<CountDownLatch>> work = new ArrayList<>();
-    IOException[] failure = new IOException[1];
+    AtomicReference<IOException> failure = new AtomicReference<>();
     try {
       for (int i = 0; i < 3; i++) {
         Path file = dir.resolve("quorum-" + i + ".log");
@@ -189,20 +190,23 @@ final class Machine {
           try {
             while (true) {
               CountDownLatch round = rounds3.take();
-              if (log.position() + entry.capacity() > QUORUM_LOG_BYTES) {
-                log.position(0);
+              try {
+                if (log.position() + entry.capacity() > QUORUM_LOG_BYTES) {
+                  log.position(0);
+                }
+                entry.clear();
+                while (entry.hasRemaining()) {
+                  log.write(entry);
+                }
+                log.force(false);
+              } catch (IOException e) {
+                failure.compareAndSet(null, e);
+                round.countDown(); // end the round now: the caller sees the failure
               }
-              entry.clear();
-              while (entry.hasRemaining()) {
-                log.write(entry);
-              }
-              log.force(false);
               round.countDown();
             }
           } catch (InterruptedException e) {
             // done
-          } catch (IOException e) {
-            failure[0] = e;
           }
         }, "quorum-log-" + i);
         t.setDaemon(true);
@@ -219,8 +223,10 @@ final class Machine {
         CountDownLatch round = new CountDownLatch(2);
         work.forEach(q -> q.add(round));
         if (!round.await(60, TimeUnit.SECONDS)) {
-          throw new IOException("a quorum of log syncs took over 60 s"
-              + (failure[0] == null ? "" : ": " + failure[0].getMessage()));
+          throw new IOException("a quorum of log syncs took over 60 s");
+        }
+        if (failure.get() != null) {
+          throw new IOException("a log append of the quorum failed", failure.get());
         }
         if (r >= warmUp) {
           nanos[r - warmUp] = System.nanoTime() - roundStart;
