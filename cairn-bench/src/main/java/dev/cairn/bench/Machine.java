@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.BlockingQueue;
@@ -183,13 +184,13 @@ final class Machine {
       }
       for (int i = 0; i < 3; i++) {
         FileChannel log = logs.get(i);
-        BlockingQueue<CountDownLatch> rounds3 = new LinkedBlockingQueue<>();
-        work.add(rounds3);
+        BlockingQueue<CountDownLatch> appends = new LinkedBlockingQueue<>();
+        work.add(appends);
         Thread t = new Thread(() -> {
           ByteBuffer entry = ByteBuffer.allocateDirect(QUORUM_APPEND_BYTES);
           try {
             while (true) {
-              CountDownLatch round = rounds3.take();
+              CountDownLatch round = appends.take();
               try {
                 if (log.position() + entry.capacity() > QUORUM_LOG_BYTES) {
                   log.position(0);
@@ -233,7 +234,7 @@ final class Machine {
         }
       }
       double seconds = (System.nanoTime() - start) / 1e9;
-      java.util.Arrays.sort(nanos);
+      Arrays.sort(nanos);
       return new Quorum(nanos.length / seconds, nanos[nanos.length / 2] / 1e6);
     } finally {
       threads.forEach(Thread::interrupt);
