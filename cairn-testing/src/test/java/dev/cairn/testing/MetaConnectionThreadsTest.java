@@ -86,8 +86,10 @@ class MetaConnectionThreadsTest {
 
   private static StatResponse statRoot(BlockWire.Connection c) throws IOException {
     c.out.writeByte(MetaWire.STAT);
+    c.out.writeInt(7); // the call's number
     BlockWire.writeMessage(c.out, PathRequest.newBuilder().setPath("/").build());
     c.out.flush();
+    assertThat(c.in.readInt()).as("the number of the call answered").isEqualTo(7);
     StatResponse response =
         BlockWire.readMessage(c.in, StatResponse.parser(), MetaWire.MAX_MESSAGE_BYTES);
     c.in.readUTF(); // the leader hint: empty on a node that leads

@@ -29,9 +29,10 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Namespace calls on the framed protocol of the data port ({@link MetaWire}), on real nodes: one
- * connection carrying call after call, leader hints from followers, a connection the node dropped,
- * a method the node does not know, a closed client, and answers larger than a block-protocol
- * message.
+ * connection carrying call after call, and the calls of many threads at once, each answered under
+ * its own number; leader hints from followers, a connection the node dropped, a node that never
+ * answers, a method the node does not know, a closed client, and answers larger than a
+ * block-protocol message.
  */
 @Timeout(120)
 class MetaWireTest {
@@ -81,7 +82,120 @@ class MetaWireTest {
       assertThat(stat.response().getInfo().getDirectory()).isTrue();
       assertThat(missing.response().getStatus().getCode()).isEqualTo(ErrorCode.NOT_FOUND);
       assertThat(stat.leaderHint()).isNull();
-      assertThat(wire.idleConnections(leader)).isEqualTo(1);
+      assertThat(wire.connections(leader)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void threadsShareOneConnectionAndEachGetsItsOwnAnswer() throws Exception {
+    int threads = 16;
+    int callsEach = 20;
+    String leader = leaderAddress();
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try (MetaWire wire = new MetaWire(TIMEOUT_MS)) {
+      List<Future<?>> done = new java.util.ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        done.add(pool.submit(() -> {
+          for (int i = 0; i < callsEach; i++) {
+            String dir = "/shared-" + thread + "-" + i;
+            MetaWire.Answer<MutationResponse> made = wire.call(leader, MetaWire.MKDIR,
+                MkdirRequest.newBuilder().setPath(dir)
+                    .setRequestId(RequestId.newBuilder().setClientId("shared-" + thread)
+                        .setSeq(i + 1))
+                    .build(),
+                MutationResponse.parser());
+            assertThat(made.response().getInfo().getPath()).isEqualTo(dir);
+            StatResponse stat =
+                wire.call(leader, MetaWire.STAT, path(dir), StatResponse.parser()).response();
+            assertThat(stat.getInfo().getPath()).isEqualTo(dir);
+            StatResponse missing = wire.call(leader, MetaWire.STAT, path(dir + "/none"),
+                StatResponse.parser()).response();
+            assertThat(missing.getStatus().getCode()).isEqualTo(ErrorCode.NOT_FOUND);
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+      assertThat(wire.connections(leader)).isEqualTo(1);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aNodeAnswersCallsSentBeforeItsFirstAnswerEachUnderItsNumber() throws IOException {
+    try (BlockWire.Connection c =
+        BlockWire.Connection.open(leaderAddress(), BlockWire.META, TIMEOUT_MS)) {
+      for (int number : new int[] {41, 42, 43}) {
+        c.out.writeByte(MetaWire.STAT);
+        c.out.writeInt(number);
+        BlockWire.writeMessage(c.out, path(number == 42 ? "/no-such-dir" : "/"));
+      }
+      c.out.flush();
+      java.util.Map<Integer, StatResponse> answers = new java.util.HashMap<>();
+      for (int i = 0; i < 3; i++) {
+        int number = c.in.readInt();
+        answers.put(number,
+            BlockWire.readMessage(c.in, StatResponse.parser(), MetaWire.MAX_MESSAGE_BYTES));
+        assertThat(c.in.readUTF()).as("the leader hint of the leader").isEmpty();
+      }
+      assertThat(answers).containsOnlyKeys(41, 42, 43);
+      assertThat(answers.get(41).getInfo().getDirectory()).isTrue();
+      assertThat(answers.get(42).getStatus().getCode()).isEqualTo(ErrorCode.NOT_FOUND);
+      assertThat(answers.get(43).getInfo().getDirectory()).isTrue();
+    }
+  }
+
+  @Test
+  void callsToANodeThatNeverAnswersAllTimeOutAndTheConnectionIsDropped() throws Exception {
+    // A peer that takes connections on a data port and never answers: a hung node.
+    try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50,
+        java.net.InetAddress.getLoopbackAddress())) {
+      String address = "127.0.0.1:" + (silent.getLocalPort() - 2); // data port = client + 2
+      List<java.net.Socket> accepted = java.util.Collections.synchronizedList(
+          new java.util.ArrayList<>());
+      Thread acceptor = Thread.ofVirtual().start(() -> {
+        try {
+          while (true) {
+            accepted.add(silent.accept());
+          }
+        } catch (IOException closed) {
+          // the test is over
+        }
+      });
+      ExecutorService pool = Executors.newFixedThreadPool(3);
+      try (MetaWire wire = new MetaWire(1_000)) {
+        List<Future<Throwable>> calls = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+          calls.add(pool.submit(() -> {
+            try {
+              wire.call(address, MetaWire.STAT, path("/"), StatResponse.parser());
+              return null;
+            } catch (IOException e) {
+              return e;
+            }
+          }));
+        }
+        for (Future<Throwable> call : calls) {
+          assertThat(call.get(30, TimeUnit.SECONDS))
+              .isInstanceOf(java.net.SocketTimeoutException.class);
+        }
+        assertThat(wire.connections(address)).isZero();
+      } finally {
+        pool.shutdownNow();
+        silent.close();
+        acceptor.join();
+        accepted.forEach(s -> {
+          try {
+            s.close();
+          } catch (IOException e) {
+            // closing anyway
+          }
+        });
+      }
     }
   }
 
@@ -105,7 +219,7 @@ class MetaWireTest {
     MiniCluster.Node follower = aFollower();
     try (MetaWire wire = new MetaWire(TIMEOUT_MS)) {
       wire.call(follower.address(), MetaWire.STAT, path("/"), StatResponse.parser());
-      assertThat(wire.idleConnections(follower.address())).isEqualTo(1);
+      assertThat(wire.connections(follower.address())).isEqualTo(1);
 
       // The restart closes the idle connection from the node's side.
       cluster.restart(follower.id());
@@ -113,7 +227,7 @@ class MetaWireTest {
           wire.call(follower.address(), MetaWire.STAT, path("/"), StatResponse.parser());
 
       assertThat(again.response().getStatus().getCode()).isEqualTo(ErrorCode.OK);
-      assertThat(wire.idleConnections(follower.address())).isEqualTo(1);
+      assertThat(wire.connections(follower.address())).isEqualTo(1);
     }
   }
 
@@ -122,7 +236,7 @@ class MetaWireTest {
     MiniCluster.Node follower = aFollower();
     try (MetaWire wire = new MetaWire(TIMEOUT_MS)) {
       wire.call(follower.address(), MetaWire.STAT, path("/"), StatResponse.parser());
-      assertThat(wire.idleConnections(follower.address())).isEqualTo(1);
+      assertThat(wire.connections(follower.address())).isEqualTo(1);
 
       long started = System.nanoTime();
       cluster.stop(follower.id());

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * hand-offs cost several times the CPU of the bytes themselves.
  *
  * <p>A connection carries one operation, except a {@link #META} one, which carries namespace
- * calls one after another (see {@link MetaWire}). It opens with {@link #MAGIC} and an operation
+ * calls, many at a time (see {@link MetaWire}). It opens with {@link #MAGIC} and an operation
  * byte, then
  * a protobuf message (an int length, then the bytes) that names the block. Block contents follow
  * as chunk frames: an int length, an int CRC32C of the data, the data. A frame of length

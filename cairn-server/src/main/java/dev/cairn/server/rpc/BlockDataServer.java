@@ -187,7 +187,7 @@ public final class BlockDataServer implements Closeable {
    * cost: a platform thread blocked in a read is woken by the kernel, where a virtual thread is
    * woken through the JDK's poller and then scheduled on a carrier. On 3 local nodes, 8-thread
    * renames ran 6-12% faster with 4-10% less node CPU per rename, and 1-thread stats were often
-   * faster (see docs/architecture.md). A client keeps a few such connections per node, and an idle
+   * faster (see docs/architecture.md). A client keeps one such connection per node, and an idle
    * one is closed after a minute, so the threads stay few; past {@link #META_PLATFORM_THREADS_KEY}
    * of them, connections stay on virtual threads.
    */

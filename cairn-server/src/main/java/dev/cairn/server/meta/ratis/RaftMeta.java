@@ -6,6 +6,7 @@ import dev.cairn.proto.MetaCommand;
 import dev.cairn.proto.MetaQuery;
 import dev.cairn.proto.MetaQueryResult;
 import dev.cairn.proto.MetaResult;
+import dev.cairn.server.DeferredFlush;
 import dev.cairn.server.NodeConfig;
 import java.io.Closeable;
 import java.io.IOException;
@@ -478,9 +479,12 @@ public final class RaftMeta implements Closeable {
                 "the namespace answered a batch of " + batch.size() + " commands with "
                     + results.getResultsCount() + " results", null)));
           } else {
-            for (int i = 0; i < batch.size(); i++) {
-              complete(batch.get(i).result(), error == null ? results.getResults(i) : null,
-                  error);
+            // The callers that share a connection get their answers in one write.
+            try (DeferredFlush answers = DeferredFlush.open()) {
+              for (int i = 0; i < batch.size(); i++) {
+                complete(batch.get(i).result(), error == null ? results.getResults(i) : null,
+                    error);
+              }
             }
           }
         });
