@@ -136,6 +136,11 @@ public final class BlockWire {
   /** Reads a message of at most {@code maxBytes}. */
   public static <T> T readMessage(DataInputStream in, Parser<T> parser, int maxBytes)
       throws IOException {
+    return parser.parseFrom(readMessageBytes(in, maxBytes));
+  }
+
+  /** Reads the bytes of a message of at most {@code maxBytes}, for the caller to parse. */
+  public static byte[] readMessageBytes(DataInputStream in, int maxBytes) throws IOException {
     int length = in.readInt();
     if (length < 0 || length > maxBytes) {
       throw new IOException("message of " + length + " bytes; the protocol allows 0.."
@@ -143,7 +148,7 @@ public final class BlockWire {
     }
     byte[] bytes = new byte[length];
     in.readFully(bytes);
-    return parser.parseFrom(bytes);
+    return bytes;
   }
 
   public static void writeChunk(DataOutputStream out, byte[] data, int offset, int length,

@@ -168,7 +168,7 @@ public final class MetaWire implements Closeable {
       // Checked after joining the waiting calls: a failure either finds this one there or is seen.
       if (failure != null) {
         waiting.remove(number);
-        throw me.failedWith(failure);
+        throw Waiter.failedWith(failure);
       }
       send(frame(method, number, request));
       RawAnswer raw = await(number, me, deadline);
@@ -191,8 +191,7 @@ public final class MetaWire implements Closeable {
               readAnswer();
             }
           } catch (SocketTimeoutException e) {
-            close(new SocketTimeoutException(
-                "no answer from the node in " + callTimeoutMs + " ms"));
+            close(timedOut());
           } catch (IOException e) {
             close(e);
           } finally {
@@ -209,8 +208,7 @@ public final class MetaWire implements Closeable {
           if (left > 0) {
             throw new InterruptedIOException("interrupted while waiting for the node's answer");
           }
-          SocketTimeoutException late =
-              new SocketTimeoutException("no answer from the node in " + callTimeoutMs + " ms");
+          SocketTimeoutException late = timedOut();
           close(late);
           throw late;
         }
@@ -220,16 +218,14 @@ public final class MetaWire implements Closeable {
       }
     }
 
+    private SocketTimeoutException timedOut() {
+      return new SocketTimeoutException("no answer from the node in " + callTimeoutMs + " ms");
+    }
+
     /** Reads one answer and hands it to its caller. */
     private void readAnswer() throws IOException {
       int number = c.in.readInt();
-      int length = c.in.readInt();
-      if (length < 0 || length > MAX_MESSAGE_BYTES) {
-        throw new IOException("answer of " + length + " bytes; the protocol allows 0.."
-            + MAX_MESSAGE_BYTES);
-      }
-      byte[] message = new byte[length];
-      c.in.readFully(message);
+      byte[] message = BlockWire.readMessageBytes(c.in, MAX_MESSAGE_BYTES);
       String hint = c.in.readUTF();
       Waiter caller = waiting.remove(number);
       if (caller != null) {
@@ -322,7 +318,7 @@ public final class MetaWire implements Closeable {
     }
 
     /** The failure to throw for {@code why}: a timeout stays one, since this call waited too. */
-    IOException failedWith(IOException why) {
+    static IOException failedWith(IOException why) {
       return why instanceof SocketTimeoutException
           ? new SocketTimeoutException(why.getMessage())
           : new IOException(why.getMessage(), why);
