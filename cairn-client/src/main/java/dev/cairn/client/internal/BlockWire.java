@@ -10,6 +10,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Files;
@@ -213,13 +214,21 @@ public final class BlockWire {
 
     /** A connection that reads from {@code input}, a stream over the socket's own. */
     public Connection(Socket socket, InputStream input) throws IOException {
+      this(socket, input, socket.getOutputStream());
+    }
+
+    /**
+     * A connection that reads from {@code input} and writes to {@code output}, streams over the
+     * socket's own.
+     */
+    public Connection(Socket socket, InputStream input, OutputStream output) throws IOException {
       this.socket = socket;
       socket.setTcpNoDelay(true);
       // A small input buffer: it holds the frame headers, while reads of chunk data, larger than
       // it, go from the socket straight into the caller's array instead of through it.
       this.in = new DataInputStream(new BufferedInputStream(input, 8192));
       this.out =
-          new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), CHUNK_SIZE));
+          new DataOutputStream(new BufferedOutputStream(output, CHUNK_SIZE));
     }
 
     /** Connects to the data port of the node at {@code clientAddress} and opens an operation. */

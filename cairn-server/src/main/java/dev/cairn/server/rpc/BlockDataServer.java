@@ -45,6 +45,15 @@ public final class BlockDataServer implements Closeable {
    * closed.
    */
   public static final String READ_TIMEOUT_KEY = "cairn.data.read-timeout-ms";
+  /**
+   * System property: how long, in ms, the node may wait to write to a namespace connection whose
+   * client reads nothing (default 5,000). Answers to mutations are written by the thread that
+   * applies the Raft log, so a client that stops reading while its answers fill the socket's
+   * buffers would stop every commit of the cluster; past this wait its connection is closed, which
+   * frees that thread. The client's calls then fail over as after any lost connection, and
+   * their request ids make the retries safe.
+   */
+  public static final String ANSWER_TIMEOUT_KEY = "cairn.meta.answer-timeout-ms";
   // A reader may take its time, but not forever: a client cut off mid-read would otherwise hold
   // a thread and an open block file.
   private static final long READ_OPERATION_DEADLINE_MS = 10 * 60_000;
@@ -65,9 +74,10 @@ public final class BlockDataServer implements Closeable {
   private final Clock clock;
   private final MetaWireHandler metaCalls;
   private final ServerSocketChannel listener;
-  // Every open connection, with the watch on its reads that the sweeper looks at.
-  private final Map<BlockWire.Connection, ReadWatch> open = new ConcurrentHashMap<>();
+  // Every open connection, with the watches on its reads and writes that the sweeper looks at.
+  private final Map<BlockWire.Connection, Watches> open = new ConcurrentHashMap<>();
   private final long readTimeoutNanos;
+  private final long answerTimeoutNanos;
   private final ScheduledExecutorService sweeper;
   // Namespace connections waiting for their client's next call: a stop closes them at once.
   private final Set<BlockWire.Connection> betweenCalls = ConcurrentHashMap.newKeySet();
@@ -99,7 +109,9 @@ public final class BlockDataServer implements Closeable {
     readTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(readTimeoutMs);
     sweeper = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().daemon().name("cairn-data-sweeper-" + selfId).factory());
-    long every = Math.min(1_000, Math.max(1, readTimeoutMs / 4));
+    long answerTimeoutMs = Math.max(1, Long.getLong(ANSWER_TIMEOUT_KEY, 5_000));
+    answerTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(answerTimeoutMs);
+    long every = Math.min(1_000, Math.max(1, Math.min(readTimeoutMs, answerTimeoutMs) / 4));
     sweeper.scheduleWithFixedDelay(this::closeStalled, every, every, TimeUnit.MILLISECONDS);
     acceptor = new Thread(this::accept, "cairn-data-" + selfId);
     acceptor.setDaemon(true);
@@ -125,9 +137,10 @@ public final class BlockDataServer implements Closeable {
     BlockWire.Connection c = null;
     boolean handedOff = false;
     try {
-      ReadWatch watch = new ReadWatch(socket.getInputStream());
-      c = new BlockWire.Connection(socket, watch);
-      open.put(c, watch);
+      Watches watches = new Watches(new ReadWatch(socket.getInputStream()),
+          new WriteWatch(socket.getOutputStream()));
+      c = new BlockWire.Connection(socket, watches.read(), watches.write());
+      open.put(c, watches);
       if (!listener.isOpen()) {
         return;
       }
@@ -141,6 +154,7 @@ public final class BlockDataServer implements Closeable {
         case BlockWire.READ -> read(c);
         case BlockWire.VERIFY -> verify(c);
         case BlockWire.META -> {
+          watches.write().limit(answerTimeoutNanos);
           handedOff = metaThreads.tryAcquire() && startMetaThread(socket, c);
           if (!handedOff) {
             metaCalls.serve(c, betweenCalls, () -> !listener.isOpen());
@@ -211,16 +225,25 @@ public final class BlockDataServer implements Closeable {
     }
   }
 
+  /** The watches on one connection's reads and writes. */
+  private record Watches(ReadWatch read, WriteWatch write) {}
+
   /**
-   * Closes the connections whose current read has waited longer than the read timeout, which ends
-   * that read with an IOException on its own thread.
+   * Closes the connections whose current read has waited longer than the read timeout, or whose
+   * current write of namespace answers has waited longer than the answer timeout, which ends that
+   * read or write with an IOException on its own thread.
    */
   private void closeStalled() {
     long now = System.nanoTime();
-    open.forEach((c, watch) -> {
-      if (watch.stalled(now, readTimeoutNanos)) {
+    open.forEach((c, watches) -> {
+      if (watches.read().stalled(now, readTimeoutNanos)) {
         log.debug("block data connection from {}: nothing read for {} ms, closing it",
             c.socket.getRemoteSocketAddress(), TimeUnit.NANOSECONDS.toMillis(readTimeoutNanos));
+        c.close();
+      } else if (watches.write().stalled(now)) {
+        log.warn("namespace connection from {}: its client has read no answer for {} "
+            + "ms, closing it", c.socket.getRemoteSocketAddress(),
+            TimeUnit.NANOSECONDS.toMillis(answerTimeoutNanos));
         c.close();
       }
     });
