@@ -42,6 +42,9 @@ import java.util.stream.Stream;
  */
 public final class BenchMain {
   private static final String JAR_PREFIX = "cairn-bench-";
+  /** The module with the HDFS side, outside the default build: it needs Hadoop's jars. */
+  private static final String HDFS_MODULE = "cairn-bench-hdfs";
+  private static final String HDFS_JAR_PREFIX = "cairn-bench-hdfs-";
 
   private final Path home;
   private final Path target;
@@ -129,10 +132,15 @@ public final class BenchMain {
   }
 
   private int run() throws Exception {
-    Path jar = findJar();
+    Path jar = findJar(target, JAR_PREFIX, "cairn-bench");
     String cairnCp = jar + File.pathSeparator + target.resolve("cairn-lib") + File.separator + "*";
-    String hadoopCp = jar + File.pathSeparator + target.resolve("hadoop-lib") + File.separator
-        + "*";
+    // The HDFS side's code and Hadoop's jars come from the module outside the default build.
+    String hadoopCp = null;
+    if (!"cairn".equals(options.only())) {
+      Path hdfsTarget = home.resolve(HDFS_MODULE).resolve("target");
+      hadoopCp = jar + File.pathSeparator + findJar(hdfsTarget, HDFS_JAR_PREFIX, HDFS_MODULE)
+          + File.pathSeparator + hdfsTarget.resolve("hadoop-lib") + File.separator + "*";
+    }
     Files.createDirectories(options.workParent());
     work = Files.createTempDirectory(options.workParent(), "cairn-bench-");
     Thread cleanup = new Thread(this::cleanUp, "bench-cleanup");
@@ -841,16 +849,17 @@ public final class BenchMain {
     return stampValue;
   }
 
-  private Path findJar() throws IOException {
-    try (Stream<Path> files = Files.list(target)) {
+  /** The jar {@code module} built in {@code dir}, its name starting with {@code prefix}. */
+  private static Path findJar(Path dir, String prefix, String module) throws IOException {
+    String build = "; build it with: mvn -B -P bench -pl " + module + " -am package -DskipTests";
+    if (!Files.isDirectory(dir)) {
+      throw new IOException("no " + dir + build);
+    }
+    try (Stream<Path> files = Files.list(dir)) {
       return files.filter(f -> {
         String n = f.getFileName().toString();
-        return n.startsWith(JAR_PREFIX) && n.endsWith(".jar") && !n.contains("sources");
-      }).findFirst().orElseThrow(() -> new IOException("no " + JAR_PREFIX + "*.jar in " + target
-          + "; build it with: mvn -B -f cairn-bench/pom.xml package -DskipTests"));
-    } catch (IOException e) {
-      throw new IOException("cannot read " + target + " (" + e.getMessage() + "); build it with:"
-          + " mvn -B -f cairn-bench/pom.xml package -DskipTests", e);
+        return n.startsWith(prefix) && n.endsWith(".jar") && !n.contains("sources");
+      }).findFirst().orElseThrow(() -> new IOException("no " + prefix + "*.jar in " + dir + build));
     }
   }
 
