@@ -42,18 +42,9 @@ class DataPortReadTimeoutTest {
 
   @BeforeAll
   static void startCluster() {
-    String before = System.getProperty(BlockDataServer.READ_TIMEOUT_KEY);
-    System.setProperty(BlockDataServer.READ_TIMEOUT_KEY, Long.toString(READ_TIMEOUT_MS));
-    try {
-      cluster = MiniCluster.builder().nodes(1).build().start();
-    } finally {
-      // Read when a node starts: the nodes of other test classes keep the default.
-      if (before == null) {
-        System.clearProperty(BlockDataServer.READ_TIMEOUT_KEY);
-      } else {
-        System.setProperty(BlockDataServer.READ_TIMEOUT_KEY, before);
-      }
-    }
+    cluster = SystemProperties.setWhile(
+        BlockDataServer.READ_TIMEOUT_KEY, Long.toString(READ_TIMEOUT_MS),
+        () -> MiniCluster.builder().nodes(1).build().start());
   }
 
   @AfterAll

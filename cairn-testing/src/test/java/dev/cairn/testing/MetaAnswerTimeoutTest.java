@@ -47,18 +47,9 @@ class MetaAnswerTimeoutTest {
 
   @BeforeAll
   static void startCluster() {
-    String before = System.getProperty(BlockDataServer.ANSWER_TIMEOUT_KEY);
-    System.setProperty(BlockDataServer.ANSWER_TIMEOUT_KEY, Long.toString(ANSWER_TIMEOUT_MS));
-    try {
-      cluster = MiniCluster.builder().nodes(1).build().start();
-    } finally {
-      // Read when a node starts: the nodes of other test classes keep the default.
-      if (before == null) {
-        System.clearProperty(BlockDataServer.ANSWER_TIMEOUT_KEY);
-      } else {
-        System.setProperty(BlockDataServer.ANSWER_TIMEOUT_KEY, before);
-      }
-    }
+    cluster = SystemProperties.setWhile(
+        BlockDataServer.ANSWER_TIMEOUT_KEY, Long.toString(ANSWER_TIMEOUT_MS),
+        () -> MiniCluster.builder().nodes(1).build().start());
   }
 
   @AfterAll
