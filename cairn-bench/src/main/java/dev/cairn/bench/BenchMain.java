@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.LocalDateTime;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -689,7 +690,7 @@ public final class BenchMain {
       String line;
       while ((line = in.readLine()) != null) {
         synchronized (log) {
-          log.println(line);
+          log.println(stdout ? line : loggedErrLine(line, LocalDateTime.now()));
           log.flush();
         }
         if (!stdout && line.startsWith("PROGRESS ")) {
@@ -704,6 +705,19 @@ public final class BenchMain {
     } catch (IOException e) {
       // the child is gone
     }
+  }
+
+  /** The time on a child's logged progress lines: the format of the servers' own logs. */
+  private static final DateTimeFormatter LOG_TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS", Locale.ROOT);
+
+  /**
+   * A line of a child's stderr as its log keeps it: a progress line with the time it came, so that
+   * each phase of a round can be set against what the servers logged meanwhile (a snapshot
+   * written, a leader elected); any other line as it is.
+   */
+  static String loggedErrLine(String line, LocalDateTime now) {
+    return line.startsWith("PROGRESS ") ? LOG_TIME.format(now) + " " + line : line;
   }
 
   /**
