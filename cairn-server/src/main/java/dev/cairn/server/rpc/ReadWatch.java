@@ -50,12 +50,20 @@ final class ReadWatch extends FilterInputStream {
 
   /** Whether a read has been waiting for longer than {@code nanos} at {@code now} (nanoTime). */
   boolean stalled(long now, long nanos) {
-    long since = readingSince;
+    return overdue(readingSince, now, nanos);
+  }
+
+  /**
+   * Whether an operation that began at {@code since} (a {@link #startTime}, or 0 for none under
+   * way) has waited longer than {@code nanos} at {@code now}; also {@link WriteWatch}'s rule.
+   */
+  static boolean overdue(long since, long now, long nanos) {
     return since != 0 && now - since > nanos;
   }
 
-  private static long startTime() {
+  /** System.nanoTime(), never 0, which means "nothing under way"; also {@link WriteWatch}'s. */
+  static long startTime() {
     long now = System.nanoTime();
-    return now == 0 ? 1 : now; // 0 means "no read under way"
+    return now == 0 ? 1 : now;
   }
 }

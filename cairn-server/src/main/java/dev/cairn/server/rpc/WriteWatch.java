@@ -32,7 +32,7 @@ final class WriteWatch extends FilterOutputStream {
 
   @Override
   public void write(int b) throws IOException {
-    writingSince = startTime();
+    writingSince = ReadWatch.startTime();
     try {
       out.write(b);
     } finally {
@@ -44,7 +44,7 @@ final class WriteWatch extends FilterOutputStream {
   public void write(byte[] b, int off, int len) throws IOException {
     while (len > 0) {
       int piece = Math.min(len, PIECE);
-      writingSince = startTime();
+      writingSince = ReadWatch.startTime();
       try {
         out.write(b, off, piece);
       } finally {
@@ -57,7 +57,7 @@ final class WriteWatch extends FilterOutputStream {
 
   @Override
   public void flush() throws IOException {
-    writingSince = startTime();
+    writingSince = ReadWatch.startTime();
     try {
       out.flush();
     } finally {
@@ -67,13 +67,7 @@ final class WriteWatch extends FilterOutputStream {
 
   /** Whether a write has been waiting for longer than this connection's limit at {@code now}. */
   boolean stalled(long now) {
-    long since = writingSince;
     long limit = limitNanos;
-    return limit > 0 && since != 0 && now - since > limit;
-  }
-
-  private static long startTime() {
-    long now = System.nanoTime();
-    return now == 0 ? 1 : now; // 0 means "no write under way"
+    return limit > 0 && ReadWatch.overdue(writingSince, now, limit);
   }
 }
