@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * snapshot, or ten times the entry threshold has gone by: not every fixed number of entries,
  * which would write a large namespace again and again for a few small changes. Old snapshots are
  * still deleted, though Ratis's clean-up after each of its calls is skipped while nothing changed.
+ * The voters' schedules are stretched apart, so they do not all write at once.
  */
 class SnapshotScheduleTest {
   private static final int THRESHOLD = 50;
@@ -40,8 +41,9 @@ class SnapshotScheduleTest {
   void smallChangesWaitForALogAsLargeAsTheSnapshotOrTenTimesTheThreshold() throws Exception {
     System.setProperty(RaftMeta.SNAPSHOT_THRESHOLD_KEY, Integer.toString(THRESHOLD));
     cluster = MiniCluster.builder().nodes(3).build().start();
-    String leader = cluster.leaderId();
-    Path smDir = cluster.snapshotDir(leader);
+    // The first of the ids keeps the schedule unstretched.
+    String first = cluster.ids().stream().sorted().findFirst().orElseThrow();
+    Path smDir = cluster.snapshotDir(first);
     byte[] large = new byte[60 * 1024];
     try (CairnClient client = cluster.newClient()) {
       // About 4.5 MB of inline files in 75 entries: the first snapshot, past 50 entries.
@@ -50,8 +52,8 @@ class SnapshotScheduleTest {
         client.write("/large" + i, large);
       }
       await().atMost(Duration.ofSeconds(60)).until(() -> !snapshots(smDir).isEmpty());
-      long first = snapshots(smDir).getLast();
-      long firstBytes = Files.size(snapshotFile(smDir, first));
+      long firstIndex = snapshots(smDir).getLast();
+      long firstBytes = Files.size(snapshotFile(smDir, firstIndex));
       assertThat(firstBytes).as("the first snapshot holds the inline files")
           .isGreaterThan(2_000_000);
 
@@ -60,7 +62,7 @@ class SnapshotScheduleTest {
       for (int i = 0; i < 300; i++) {
         client.write("/small" + i, new byte[] {(byte) i});
       }
-      long afterSmall = cluster.node(leader).server().appliedIndex();
+      long afterSmall = cluster.node(first).server().appliedIndex();
 
       // As many bytes again as the snapshot: the next one is due.
       for (int i = 75; i < 160; i++) {
@@ -73,7 +75,7 @@ class SnapshotScheduleTest {
       assertThat(kept).as("snapshots kept (the newest two), after small changes up to index %d",
           afterSmall).hasSize(2);
       assertThat(kept.getFirst()).as("no snapshot between the first and the large files after")
-          .isEqualTo(first);
+          .isEqualTo(firstIndex);
 
       // Ten times the threshold of tiny entries: a snapshot however small the log.
       long second = kept.getLast();
@@ -92,6 +94,42 @@ class SnapshotScheduleTest {
       });
       assertThat(client.readAllBytes("/small299")).containsExactly((byte) 299);
     }
+  }
+
+  @Test
+  void eachVoterTakesItsFirstSnapshotFurtherIntoTheLogByItsRank() throws Exception {
+    System.setProperty(RaftMeta.SNAPSHOT_THRESHOLD_KEY, Integer.toString(THRESHOLD));
+    cluster = MiniCluster.builder().nodes(3).build().start();
+    List<String> ids = cluster.ids().stream().sorted().toList();
+    try (CairnClient client = cluster.newClient()) {
+      // One small file at a time, so that every node sees the entries one by one; few enough that
+      // no node has yet written the third snapshot that would delete its first.
+      for (int i = 0; i < 2 * THRESHOLD + 10; i++) {
+        client.write("/f" + i, new byte[] {(byte) i});
+      }
+    }
+    long[] firstIndexes = new long[ids.size()];
+    for (int rank = 0; rank < ids.size(); rank++) {
+      Path smDir = cluster.snapshotDir(ids.get(rank));
+      await().atMost(Duration.ofSeconds(60)).until(() -> !snapshots(smDir).isEmpty());
+      firstIndexes[rank] = snapshots(smDir).getFirst();
+    }
+    // Stretches 1, 4/3 and 5/3 of the threshold of 50 entries.
+    assertThat(firstIndexes[0]).as("first snapshot of %s", ids.get(0))
+        .isBetween((long) THRESHOLD, (long) THRESHOLD * 4 / 3 - 1);
+    assertThat(firstIndexes[1]).as("first snapshot of %s", ids.get(1))
+        .isBetween((long) Math.ceil(THRESHOLD * 4 / 3.0), (long) THRESHOLD * 5 / 3 - 1);
+    assertThat(firstIndexes[2]).as("first snapshot of %s", ids.get(2))
+        .isGreaterThanOrEqualTo((long) Math.ceil(THRESHOLD * 5 / 3.0));
+  }
+
+  @Test
+  void stretchesAreSpreadByRankAmongThePeers() {
+    List<String> peers = List.of("n3", "n1", "n2");
+    assertThat(RaftMeta.snapshotStretch("n1", peers)).isEqualTo(1.0);
+    assertThat(RaftMeta.snapshotStretch("n2", peers)).isEqualTo(1 + 1 / 3.0);
+    assertThat(RaftMeta.snapshotStretch("n3", peers)).isEqualTo(1 + 2 / 3.0);
+    assertThat(RaftMeta.snapshotStretch("joiner", peers)).isEqualTo(1.0);
   }
 
   /** The indexes of the complete snapshots in the directory, oldest first. */

@@ -79,6 +79,8 @@ final class NamespaceStateMachine extends BaseStateMachine {
   private final Namespace namespace;
   /** Ratis asks for a snapshot once this many entries have been applied since the last one. */
   private final long entryThreshold;
+  /** This node's stretch of the snapshot schedule, 1 to 2 (see {@link #worthASnapshot}). */
+  private final double stretch;
   /** The bytes of commands in the entries applied since this node started; applying thread. */
   private long appliedLogBytes;
   /** {@link #appliedLogBytes} when the newest snapshot was copied or loaded. */
@@ -121,9 +123,18 @@ final class NamespaceStateMachine extends BaseStateMachine {
   private final AtomicLong snapshotChanges = new AtomicLong();
   private volatile long noSnapshotAsOf = -1;
 
-  NamespaceStateMachine(Namespace namespace, long entryThreshold) {
+  /**
+   * @param stretch this node's stretch of the snapshot schedule, from 1 to below 2: each voter
+   *     gets a different one (see {@link RaftMeta#snapshotStretch}), so that they write their
+   *     snapshots at different times
+   */
+  NamespaceStateMachine(Namespace namespace, long entryThreshold, double stretch) {
+    if (!(stretch >= 1 && stretch < 2)) {
+      throw new IllegalArgumentException("snapshot stretch " + stretch + " is not in [1, 2)");
+    }
     this.namespace = namespace;
     this.entryThreshold = entryThreshold;
+    this.stretch = stretch;
   }
 
   @Override
@@ -228,7 +239,7 @@ final class NamespaceStateMachine extends BaseStateMachine {
     if (last == null || last.getIndex() <= reported || writing.get()
         || System.nanoTime() < retryAfter
         || !worthASnapshot(appliedLogBytes - appliedLogBytesAtSnapshot, snapshotBytes,
-            last.getIndex() - Math.max(reported, 0), entryThreshold)) {
+            last.getIndex() - Math.max(reported, 0), entryThreshold, stretch)) {
       return -1;
     }
     long frozenAt = System.nanoTime();
@@ -264,14 +275,23 @@ final class NamespaceStateMachine extends BaseStateMachine {
    * Whether a snapshot is worth writing now, Ratis having counted enough entries since the last:
    * when the commands logged since it hold at least as many bytes as it took on disk, or when
    * {@link #ENTRY_CAP_FACTOR} times the threshold's entries have gone by. The first snapshot (none
-   * on disk) is always worth it. A snapshot writes the whole namespace, inline files and all, so
-   * one every fixed number of entries costs more and more as the namespace grows; tied to the size
-   * of the log it replaces, the snapshots of a growing namespace write about as many bytes as its
-   * log did.
+   * on disk) is worth it once the threshold's entries have gone by. A snapshot writes the whole
+   * namespace, inline files and all, so one every fixed number of entries costs more and more as
+   * the namespace grows; tied to the size of the log it replaces, the snapshots of a growing
+   * namespace write about as many bytes as its log did.
+   *
+   * <p>Each bound is multiplied by the node's {@code stretch}. The voters apply the same entries,
+   * so with the same bounds they would all start their snapshots at the same index and write them
+   * at once, each slowing its own log's syncs; a commit then waits on two busy nodes. With
+   * stretches of 1, 4/3 and 5/3, the second node starts a third of a log later than the first,
+   * and their schedules drift further apart from there.
    */
   static boolean worthASnapshot(long logBytesSince, long lastSnapshotBytes, long entriesSince,
-      long entryThreshold) {
-    return logBytesSince >= lastSnapshotBytes || entriesSince >= entryThreshold * ENTRY_CAP_FACTOR;
+      long entryThreshold, double stretch) {
+    if (entriesSince >= entryThreshold * ENTRY_CAP_FACTOR * stretch) {
+      return true;
+    }
+    return entriesSince >= entryThreshold * stretch && logBytesSince >= lastSnapshotBytes * stretch;
   }
 
   /** Writes the snapshot and answers its size in bytes. */

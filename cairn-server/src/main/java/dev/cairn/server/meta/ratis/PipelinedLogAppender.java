@@ -195,6 +195,43 @@ final class PipelinedLogAppender extends LogAppenderBase {
     }
   }
 
+  /**
+   * The snapshot to send the follower, or null to send it entries. Beyond Ratis's cases (the
+   * follower's next index before the log's start, among others): the follower's next index is the
+   * first entry of the log and the one before it is gone, purged behind a snapshot other than the
+   * one at that index. No append can then name the entry before its first, as each must. The voters
+   * snapshot at indexes of their own (see NamespaceStateMachine#worthASnapshot), so a follower that
+   * restarts from its own snapshot can ask for exactly that entry.
+   */
+  @Override
+  public SnapshotInfo shouldInstallSnapshot() {
+    SnapshotInfo snapshot = super.shouldInstallSnapshot();
+    if (snapshot != null) {
+      return snapshot;
+    }
+    RaftLog log = getRaftLog();
+    long next = getFollower().getNextIndex();
+    SnapshotInfo latest = getServer().getStateMachine().getLatestSnapshot();
+    return latest != null
+        && needsSnapshot(next, log.getStartIndex(), log.getNextIndex(),
+            log.getTermIndex(next - 1) != null, latest.getIndex(),
+            getFollower().getSnapshotIndex())
+        ? latest : null;
+  }
+
+  /**
+   * Whether a follower whose next index is {@code next} can only be sent the leader's snapshot
+   * (at {@code snapshotIndex}) because no append to it can name the entry before its first: that
+   * entry is neither in the log ({@code previousInLog}) nor the snapshot's, and the follower was
+   * not just sent the snapshot that ends there.
+   */
+  static boolean needsSnapshot(long next, long logStart, long logNext, boolean previousInLog,
+      long snapshotIndex, long followerSnapshotIndex) {
+    return next > RaftLog.LEAST_VALID_LOG_INDEX && next < logNext && next >= logStart
+        && !previousInLog && snapshotIndex != next - 1 && followerSnapshotIndex != next - 1
+        && snapshotIndex >= next - 1;
+  }
+
   /** The connection to the follower, opened if need be; null if it cannot be reached now. */
   private RaftWireConnection connect() {
     RaftWireConnection c = connection;
@@ -446,8 +483,9 @@ final class PipelinedLogAppender extends LogAppenderBase {
 
   private void installSnapshot(SnapshotInfo snapshot) throws InterruptedIOException {
     if (errorsInRow() == 0) {
-      LOG.info("{}: the follower's next index {} is before the log's start {}; sending {}",
-          this, getFollower().getNextIndex(), getRaftLog().getStartIndex(), snapshot);
+      LOG.info("{}: the log, which starts at {}, cannot bring the follower on from its next index"
+          + " {}; sending {}", this, getRaftLog().getStartIndex(), getFollower().getNextIndex(),
+          snapshot);
     }
     InstallSnapshotReplyProto reply = null;
     try {

@@ -223,7 +223,8 @@ public final class RaftMeta implements Closeable {
     p.set("raft.server.log.appender.snapshot.chunk.size.max", "4MB");
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
 
-    NamespaceStateMachine stateMachine = new NamespaceStateMachine(namespace, snapshotEvery);
+    NamespaceStateMachine stateMachine = new NamespaceStateMachine(
+        namespace, snapshotEvery, snapshotStretch(config.id(), config.peers().keySet()));
     RaftServer server = RaftServer.newBuilder()
         .setServerId(selfId)
         .setGroup(serverGroup)
@@ -251,6 +252,18 @@ public final class RaftMeta implements Closeable {
     int rank = Math.min(2, Math.max(0, ids.indexOf(selfId)));
     long offset = rank * 2 * electionMs;
     return new long[] {offset + electionMs / 3, offset + electionMs};
+  }
+
+  /**
+   * This node's stretch of the namespace snapshot schedule (see {@link
+   * NamespaceStateMachine#worthASnapshot}): 1 plus its rank among the ids it was started with,
+   * divided by their number; 1 for an id not among them.
+   */
+  public static double snapshotStretch(String selfId, Collection<String> peerIds) {
+    List<String> ids = new ArrayList<>(peerIds);
+    ids.sort(null);
+    int rank = Math.max(0, ids.indexOf(selfId));
+    return 1 + (double) rank / Math.max(1, ids.size());
   }
 
   private static RaftClient newClient(RaftProperties p, RaftGroup group) {
