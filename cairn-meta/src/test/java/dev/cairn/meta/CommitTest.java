@@ -5,11 +5,14 @@ import static dev.cairn.meta.NamespaceHarness.inline;
 import static dev.cairn.meta.NamespaceHarness.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.UnsafeByteOperations;
 import dev.cairn.proto.CommitMode;
 import dev.cairn.proto.CommitRequest;
 import dev.cairn.proto.ErrorCode;
 import dev.cairn.proto.Extent;
 import dev.cairn.proto.FileInfo;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class CommitTest {
@@ -283,5 +286,19 @@ class CommitTest {
         new String[] {"f", "/a/../f", "/./f", "//f", "/f/", "/f\u0000", "/f\u001b"}) {
       h.assertFails(ErrorCode.INVALID_ARGUMENT, "", () -> h.put(path, "x"));
     }
+  }
+
+  @Test
+  void inlineBytesAreCopiedOutOfTheRequestThatCarriedThem() {
+    // A node parses a log entry in place: a file's bytes in the request are a view of the entry,
+    // which the namespace must not keep.
+    byte[] entry = "..hello..".getBytes(StandardCharsets.UTF_8);
+    Extent view = Extent.newBuilder()
+        .setData(UnsafeByteOperations.unsafeWrap(entry, 2, 5))
+        .build();
+    ok(h.write("/f", view));
+    Arrays.fill(entry, (byte) 'x');
+
+    assertThat(h.text("/f")).isEqualTo("hello");
   }
 }

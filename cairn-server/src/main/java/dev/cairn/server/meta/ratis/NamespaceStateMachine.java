@@ -16,6 +16,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
@@ -41,6 +42,7 @@ import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteOutput;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.LifeCycle;
@@ -373,6 +375,71 @@ final class NamespaceStateMachine extends BaseStateMachine {
     return results.build();
   }
 
+  /**
+   * The command in a log entry, parsed where the entry's bytes lie: the bytes of inline files in
+   * it are views of the entry until the namespace copies them out, which it does for every file it
+   * keeps, so that no file pins a whole entry. Parsing the entry as a read-only buffer, as before,
+   * copied the whole entry and then each file's bytes again.
+   */
+  static MetaCommand parseCommand(ByteString logData) throws IOException {
+    WholeArray whole = new WholeArray();
+    UnsafeByteOperations.unsafeWriteTo(logData, whole);
+    com.google.protobuf.CodedInputStream in = whole.length == logData.size()
+        ? com.google.protobuf.UnsafeByteOperations.unsafeWrap(
+            whole.bytes, whole.offset, whole.length).newCodedInput()
+        : com.google.protobuf.CodedInputStream.newInstance(logData.asReadOnlyByteBuffer());
+    in.enableAliasing(true);
+    return MetaCommand.parseFrom(in);
+  }
+
+  /**
+   * The array behind a ByteString that is one slice of one, as the string hands it over; any other
+   * shape (a rope, a buffer) leaves {@code length} at -1.
+   */
+  private static final class WholeArray extends ByteOutput {
+    byte[] bytes;
+    int offset;
+    int length = -1;
+    private boolean written;
+
+    @Override
+    public void writeLazy(byte[] value, int offset, int length) {
+      if (written) {
+        this.length = -1;
+      } else {
+        this.bytes = value;
+        this.offset = offset;
+        this.length = length;
+      }
+      written = true;
+    }
+
+    @Override
+    public void write(byte[] value, int offset, int length) {
+      notOneArray();
+    }
+
+    @Override
+    public void write(byte value) {
+      notOneArray();
+    }
+
+    @Override
+    public void write(ByteBuffer value) {
+      notOneArray();
+    }
+
+    @Override
+    public void writeLazy(ByteBuffer value) {
+      notOneArray();
+    }
+
+    private void notOneArray() {
+      length = -1;
+      written = true;
+    }
+  }
+
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
@@ -380,10 +447,7 @@ final class NamespaceStateMachine extends BaseStateMachine {
     appliedLogBytes += entry.getStateMachineLogEntry().getLogData().size();
     MetaResult result;
     try {
-      // Parsed from the entry's own buffer, not through a stream that copies it in chunks first;
-      // the bytes of inline files are still copied out of it, so nothing keeps the entry alive.
-      MetaCommand command = MetaCommand.parseFrom(
-          entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+      MetaCommand command = parseCommand(entry.getStateMachineLogEntry().getLogData());
       // A read from the log is answered on every voter alike: a client that retries it at a new
       // leader may be given the answer this node cached for it as a follower.
       MessageLite reply = command.hasBatch()

@@ -203,13 +203,14 @@ public final class RaftMeta implements Closeable {
     // Recovery then always runs from a snapshot plus the log tail, the path a crash takes too.
     p.set("raft.server.snapshot.trigger-when-stop.enabled", "false");
     p.set("raft.server.log.segment.size.max", Long.toString(LOG_SEGMENT_BYTES));
-    // The log's recent segments kept in memory: Ratis's default of 6 (48 MB here), set here so
-    // that it is seen. Every small file's bytes are in its log entry, so the cache is a second
-    // copy of what the namespace holds, and each young collection copies what it keeps alive:
-    // with 6 segments rather than 200 MB the nodes paused about 40% less in the benchmark's
-    // rounds, and wrote no slower (see docs/architecture.md).
-    RaftServerConfigKeys.Log.setSegmentCacheNumMax(
-        p, RaftServerConfigKeys.Log.SEGMENT_CACHE_NUM_MAX_DEFAULT);
+    // The log's closed segments kept in memory: none. Every small file's bytes are in its log
+    // entry, so the cache is a second copy of what the namespace holds, and each young collection
+    // copies what it keeps alive. Ratis keeps the open segment (8 MiB here) and any closed one
+    // that the state machine or a follower still has to read, and drops the others when a segment
+    // closes. With its default of 6 (48 MB), the 3 nodes' young collections copied 606 MB during
+    // a benchmark round's measured phases, against 248 MB with none (see docs/architecture.md). A
+    // follower further behind is sent entries read back from the log files.
+    RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 0);
     // Commit-index records would add a log write (and fsync) after every commit; without them a
     // restarted node learns the commit index from the leader, which is all Cairn needs.
     p.set("raft.server.log.log-metadata.enabled", "false");

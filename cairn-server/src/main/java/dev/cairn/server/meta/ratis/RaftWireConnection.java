@@ -1,11 +1,8 @@
 package dev.cairn.server.meta.ratis;
 
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.ArrayDeque;
@@ -17,6 +14,7 @@ import org.apache.ratis.proto.netty.NettyProtos.RaftNettyServerReplyProto;
 import org.apache.ratis.proto.netty.NettyProtos.RaftNettyServerRequestProto;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.exceptions.TimeoutIOException;
+import org.apache.ratis.thirdparty.com.google.protobuf.CodedOutputStream;
 import org.apache.ratis.util.NetUtils;
 import org.apache.ratis.util.ProtoUtils;
 
@@ -34,8 +32,10 @@ final class RaftWireConnection implements Closeable {
 
   private final RaftPeer peer;
   private final Socket socket;
-  private final OutputStream out;
-  private final InputStream in;
+  // Its buffer is the connection's; a message larger than what is left of it goes straight on to
+  // the socket. writeDelimitedTo would allocate a buffer for every request.
+  private final CodedOutputStream out;
+  private final RaftFrames.Reader in;
   // Writers hold writeLock for a request's place in the queue and its bytes on the socket, so the
   // two orders agree. The queue has a lock of its own, which the reader takes only to take the
   // oldest: a write that blocks on a full socket never keeps the replies from being read.
@@ -48,8 +48,9 @@ final class RaftWireConnection implements Closeable {
   private RaftWireConnection(RaftPeer peer, Socket socket) throws IOException {
     this.peer = peer;
     this.socket = socket;
-    this.out = new BufferedOutputStream(socket.getOutputStream(), BUFFER_BYTES);
-    this.in = new BufferedInputStream(socket.getInputStream(), BUFFER_BYTES);
+    this.out = CodedOutputStream.newInstance(socket.getOutputStream(), BUFFER_BYTES);
+    this.in =
+        new RaftFrames.Reader(new BufferedInputStream(socket.getInputStream(), BUFFER_BYTES));
   }
 
   /** Connects to {@code peer}'s Raft address and starts reading its replies. */
@@ -86,7 +87,8 @@ final class RaftWireConnection implements Closeable {
         waiting.add(reply);
       }
       try {
-        request.writeDelimitedTo(out);
+        out.writeUInt32NoTag(request.getSerializedSize());
+        request.writeTo(out);
         out.flush();
       } catch (IOException e) {
         closeQuietly(e);
@@ -120,11 +122,10 @@ final class RaftWireConnection implements Closeable {
   private void readReplies() {
     try {
       while (true) {
-        byte[] frame = RaftFrames.read(in);
-        if (frame == null) {
+        RaftNettyServerReplyProto reply = in.next(RaftNettyServerReplyProto.parser());
+        if (reply == null) {
           throw new java.io.EOFException("Raft peer " + peer.getId() + " closed the connection");
         }
-        RaftNettyServerReplyProto reply = RaftNettyServerReplyProto.parseFrom(frame);
         CompletableFuture<RaftNettyServerReplyProto> future;
         synchronized (this) {
           future = waiting.poll();

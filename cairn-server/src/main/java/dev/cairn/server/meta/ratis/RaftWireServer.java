@@ -3,7 +3,6 @@ package dev.cairn.server.meta.ratis;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -208,12 +207,13 @@ final class RaftWireServer
   /** One peer's or client's connection: its requests, and their replies in the same order. */
   private final class Inbound {
     private final Socket socket;
-    private final InputStream in;
+    private final RaftFrames.Reader in;
     private final InOrderReplies replies;
 
     Inbound(Socket socket) throws IOException {
       this.socket = socket;
-      this.in = new BufferedInputStream(socket.getInputStream(), BUFFER_BYTES);
+      this.in = new RaftFrames.Reader(
+          new BufferedInputStream(socket.getInputStream(), BUFFER_BYTES));
       this.replies = new InOrderReplies(
           new BufferedOutputStream(socket.getOutputStream(), BUFFER_BYTES),
           () -> closeQuietly(socket));
@@ -222,11 +222,11 @@ final class RaftWireServer
     void serve() {
       try {
         while (true) {
-          byte[] frame = RaftFrames.read(in);
-          if (frame == null) {
+          RaftNettyServerRequestProto request = in.next(RaftNettyServerRequestProto.parser());
+          if (request == null) {
             return; // the peer closed it
           }
-          replies.add(handle(RaftNettyServerRequestProto.parseFrom(frame)));
+          replies.add(handle(request));
         }
       } catch (SocketException e) {
         // Closed by the peer or by this server's close.

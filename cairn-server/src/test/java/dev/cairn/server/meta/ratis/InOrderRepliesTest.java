@@ -60,10 +60,10 @@ class InOrderRepliesTest {
   }
 
   private static List<Long> callIds(byte[] written) throws IOException {
-    ByteArrayInputStream in = new ByteArrayInputStream(written);
+    RaftFrames.Reader in = new RaftFrames.Reader(new ByteArrayInputStream(written));
     List<Long> ids = new ArrayList<>();
-    for (byte[] frame; (frame = RaftFrames.read(in)) != null; ) {
-      ids.add(RaftRpcReplyProto.parseFrom(frame).getCallId());
+    for (RaftRpcReplyProto r; (r = in.next(RaftRpcReplyProto.parser())) != null; ) {
+      ids.add(r.getCallId());
     }
     return ids;
   }

@@ -56,9 +56,11 @@ class RaftWireConnectionTest {
     peer = accepted.get(WAIT_SECONDS, TimeUnit.SECONDS);
     Thread.ofPlatform().daemon().start(() -> {
       try {
-        BufferedInputStream in = new BufferedInputStream(peer.getInputStream());
-        for (byte[] frame; (frame = RaftFrames.read(in)) != null; ) {
-          received.add(RaftNettyServerRequestProto.parseFrom(frame));
+        RaftFrames.Reader in =
+            new RaftFrames.Reader(new BufferedInputStream(peer.getInputStream()));
+        for (RaftNettyServerRequestProto r;
+            (r = in.next(RaftNettyServerRequestProto.parser())) != null; ) {
+          received.add(r);
         }
       } catch (IOException e) {
         // The test closed the peer.
