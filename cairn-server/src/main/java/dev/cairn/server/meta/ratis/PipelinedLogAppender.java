@@ -199,9 +199,9 @@ final class PipelinedLogAppender extends LogAppenderBase {
    * The snapshot to send the follower, or null to send it entries. Beyond Ratis's cases (the
    * follower's next index before the log's start, among others): the follower's next index is the
    * first entry of the log and the one before it is gone, purged behind a snapshot other than the
-   * one at that index. No append can then name the entry before its first, as each must. The voters
-   * snapshot at indexes of their own (see NamespaceStateMachine#worthASnapshot), so a follower that
-   * restarts from its own snapshot can ask for exactly that entry.
+   * one at that index. No append can then name the entry before its first, as each must. Ratis
+   * starts a new segment at each new term, so an old leader that comes back after the new one has
+   * purged its segments is likely to ask for the first entry of one.
    */
   @Override
   public SnapshotInfo shouldInstallSnapshot() {
