@@ -383,6 +383,10 @@ public final class BenchMain {
         readLog(dir.resolve("r" + r + "-" + side + "-driver.log"), prefix + side,
             side.equals("cairn") ? c : h, errors, notes);
         notes.addAll(serverLogFindings(dir.resolve("r" + r + "-" + side), prefix + side));
+        if (r > 0 && side.equals("cairn")) {
+          notes.addAll(SnapshotOverlaps.find(dir.resolve("r" + r + "-" + side + "-driver.log"),
+              dir.resolve("r" + r + "-" + side), prefix + side));
+        }
       }
       if (r == 0) {
         continue;
@@ -573,9 +577,13 @@ public final class BenchMain {
       args.add("--train");
     }
     String label = roundLabel(round, plan);
+    Path driverLog = work.resolve("r" + round + "-" + system + "-driver.log");
     runChild(label + " " + system, clientFlags(), classPath,
-        Driver.class.getName(), args, work.resolve("r" + round + "-" + system + "-driver.log"),
-        plan.quick() ? 1200 : 3600, into, errors, notes);
+        Driver.class.getName(), args, driverLog, plan.quick() ? 1200 : 3600, into, errors, notes);
+    if (round > 0 && system.equals("cairn")) {
+      notes.addAll(SnapshotOverlaps.find(
+          driverLog, work.resolve("r" + round + "-" + system), label + " " + system));
+    }
     keepLogsAndDelete(work.resolve("r" + round + "-" + system), work, "", label + " " + system,
         notes);
   }
