@@ -101,19 +101,11 @@ final class SnapshotOverlaps {
     List<LocalDateTime> times = new ArrayList<>();
     List<String> texts = new ArrayList<>();
     boolean measured = false;
-    for (String line : driverLines) {
-      Matcher m = PROGRESS.matcher(line);
-      if (!m.matches()) {
-        continue;
-      }
-      LocalDateTime time = parse(m.group(1));
-      if (time == null) {
-        continue;
-      }
-      String text = m.group(2);
+    for (Timed line : timed(driverLines, PROGRESS)) {
+      String text = line.match().group(2);
       measured |= text.startsWith(FIRST_PHASE);
       if (measured) {
-        times.add(time);
+        times.add(line.time());
         texts.add(text);
       }
     }
@@ -132,20 +124,31 @@ final class SnapshotOverlaps {
   /** The snapshots a node's log says it wrote, each from the copy of the state to its end. */
   static List<Span> snapshots(List<String> serverLines) {
     List<Span> spans = new ArrayList<>();
-    for (String line : serverLines) {
-      Matcher m = SNAPSHOT.matcher(line);
-      if (!m.find()) {
-        continue;
-      }
-      LocalDateTime end = parse(m.group(1));
-      if (end == null) {
-        continue;
-      }
+    for (Timed line : timed(serverLines, SNAPSHOT)) {
+      Matcher m = line.match();
       long ms = Long.parseLong(m.group(4)) + Long.parseLong(m.group(5));
       spans.add(new Span("a namespace snapshot of " + m.group(3) + " MB (at index " + m.group(2)
-          + ")", end.minus(ms, ChronoUnit.MILLIS), end));
+          + ")", line.time().minus(ms, ChronoUnit.MILLIS), line.time()));
     }
     return spans;
+  }
+
+  /** A log line that matched, with the time it starts with. */
+  private record Timed(LocalDateTime time, Matcher match) {}
+
+  /** The lines that match {@code pattern} (whose first group is the time) and carry a valid time. */
+  private static List<Timed> timed(List<String> lines, Pattern pattern) {
+    List<Timed> found = new ArrayList<>();
+    for (String line : lines) {
+      Matcher m = pattern.matcher(line);
+      if (m.find()) {
+        LocalDateTime time = parse(m.group(1));
+        if (time != null) {
+          found.add(new Timed(time, m));
+        }
+      }
+    }
+    return found;
   }
 
   private static LocalDateTime parse(String time) {
