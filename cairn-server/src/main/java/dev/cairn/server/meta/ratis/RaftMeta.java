@@ -248,10 +248,7 @@ public final class RaftMeta implements Closeable {
    */
   public static long[] firstElectionWindow(
       String selfId, Collection<String> peerIds, long electionMs) {
-    List<String> ids = new ArrayList<>(peerIds);
-    ids.sort(null);
-    int rank = Math.min(2, Math.max(0, ids.indexOf(selfId)));
-    long offset = rank * 2 * electionMs;
+    long offset = Math.min(2, rank(selfId, peerIds)) * 2 * electionMs;
     return new long[] {offset + electionMs / 3, offset + electionMs};
   }
 
@@ -261,10 +258,14 @@ public final class RaftMeta implements Closeable {
    * divided by their number; 1 for an id not among them.
    */
   public static double snapshotStretch(String selfId, Collection<String> peerIds) {
+    return 1 + (double) rank(selfId, peerIds) / Math.max(1, peerIds.size());
+  }
+
+  /** This node's place among the ids in their sorted order, from 0; 0 for an id not among them. */
+  private static int rank(String selfId, Collection<String> peerIds) {
     List<String> ids = new ArrayList<>(peerIds);
     ids.sort(null);
-    int rank = Math.max(0, ids.indexOf(selfId));
-    return 1 + (double) rank / Math.max(1, ids.size());
+    return Math.max(0, ids.indexOf(selfId));
   }
 
   private static RaftClient newClient(RaftProperties p, RaftGroup group) {
