@@ -1,6 +1,8 @@
 package dev.cairn.bench;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -72,6 +74,7 @@ public final class Driver {
     Runtime.getRuntime().addShutdownHook(new Thread(sut::close, "driver-cleanup"));
     int status = 0;
     try {
+      rehearseProbe(sut);
       Progress.say("starting the %s cluster", sut.name());
       long start = System.nanoTime();
       sut.launch(dir, serverFlags, classData, jfr);
@@ -125,6 +128,30 @@ public final class Driver {
     }
     System.out.flush();
     System.exit(status);
+  }
+
+  /**
+   * Writes once through a probe client to a port where nothing listens, and expects it to fail:
+   * the first write of a fresh client loads and compiles the client's code, which in this new JVM
+   * took the cores from the servers starting beside it and put about half a second on the
+   * start-to-ready time of a round. Done the same way for both systems, before the clock starts.
+   */
+  static void rehearseProbe(SystemUnderTest sut) throws IOException {
+    int port;
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = socket.getLocalPort();
+    }
+    boolean wrote;
+    try (FsClient probe = sut.probeClient(port)) {
+      probe.write("/ready-probe", new byte[Workloads.SMALL_FILE_BYTES]);
+      wrote = true;
+    } catch (IOException | RuntimeException expected) {
+      wrote = false;
+    }
+    if (wrote) {
+      throw new IllegalStateException("a write to 127.0.0.1:" + port + " succeeded, where nothing"
+          + " listens");
+    }
   }
 
   /**

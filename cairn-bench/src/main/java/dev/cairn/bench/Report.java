@@ -660,7 +660,10 @@ final class Report {
         + " with the share of all cores the servers and the client kept busy over the phase: near"
         + " 100%, a phase is bound by CPU and its rate by the CPU per operation.");
     m.add("- **Ready.** From launching the server processes (JVM start included) until a 4 KiB"
-        + " write succeeds, polled every 20 ms with a fail-fast client. Both start from empty"
+        + " write succeeds, polled every 20 ms with a fail-fast client. Before it launches them,"
+        + " the driver writes once through such a client to a port where nothing listens, so that"
+        + " the probe's own first use (loading and compiling the client's code in the driver's"
+        + " new JVM) is not timed with the servers' start. Both start from empty"
         + " directories (HDFS formats its NameNode). Every server JVM of both sides starts"
         + " from class data of its own, as `cairn local` starts nodes; a run with `--jfr` goes"
         + " without. " + classDataSentence() + " Every server JVM of both sides also compiles"

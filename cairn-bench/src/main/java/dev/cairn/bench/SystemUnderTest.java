@@ -30,6 +30,13 @@ public interface SystemUnderTest extends AutoCloseable {
   /** A client whose calls fail fast while the cluster is not up, for polling readiness. */
   FsClient probeClient() throws IOException;
 
+  /**
+   * A client like {@link #probeClient}, for a server on 127.0.0.1 at {@code port}, where nothing
+   * listens: the driver writes through it once before launching, so that loading and compiling the
+   * probe's own code does not take the cores from the servers' start while that is timed.
+   */
+  FsClient probeClient(int port) throws IOException;
+
   /** A client with the system's default settings, for the workloads. */
   FsClient client() throws IOException;
 

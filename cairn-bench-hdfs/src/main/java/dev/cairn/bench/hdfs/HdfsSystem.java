@@ -87,6 +87,15 @@ public final class HdfsSystem implements SystemUnderTest {
 
   @Override
   public FsClient probeClient() throws IOException {
+    return probeClient(uri);
+  }
+
+  @Override
+  public FsClient probeClient(int port) throws IOException {
+    return probeClient(URI.create("hdfs://127.0.0.1:" + port));
+  }
+
+  private static FsClient probeClient(URI uri) throws IOException {
     Configuration conf = HdfsSettings.clientConf(uri.toString());
     // Fail fast while the NameNode is not listening yet; the driver polls every 20 ms.
     conf.setInt("ipc.client.connect.max.retries", 0);

@@ -72,8 +72,17 @@ public final class CairnSystem implements SystemUnderTest {
 
   @Override
   public FsClient probeClient() {
+    return probeClient(addressList());
+  }
+
+  @Override
+  public FsClient probeClient(int port) {
+    return probeClient("127.0.0.1:" + port);
+  }
+
+  private static FsClient probeClient(String addresses) {
     return new CairnFsClient(CairnClient.builder()
-        .addresses(addressList())
+        .addresses(addresses)
         .failoverTimeout(Duration.ofMillis(250))
         .build());
   }
