@@ -137,10 +137,7 @@ public final class Driver {
    * start-to-ready time of a round. Done the same way for both systems, before the clock starts.
    */
   static void rehearseProbe(SystemUnderTest sut) throws IOException {
-    int port;
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = socket.getLocalPort();
-    }
+    int port = closedPort();
     boolean wrote;
     try (FsClient probe = sut.probeClient(port)) {
       probe.write("/ready-probe", new byte[Workloads.SMALL_FILE_BYTES]);
@@ -151,6 +148,13 @@ public final class Driver {
     if (wrote) {
       throw new IllegalStateException("a write to 127.0.0.1:" + port + " succeeded, where nothing"
           + " listens");
+    }
+  }
+
+  /** A port on 127.0.0.1 that the OS just handed out and that nothing listens on. */
+  static int closedPort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
     }
   }
 

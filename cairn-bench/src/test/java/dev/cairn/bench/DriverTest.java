@@ -4,18 +4,13 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cairn.bench.cairn.CairnSystem;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import org.junit.jupiter.api.Test;
 
 class DriverTest {
 
   @Test
   void theProbeRehearsalWritesToAPortWhereNothingListensAndGetsAFailure() throws Exception {
-    int port;
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = socket.getLocalPort();
-    }
+    int port = Driver.closedPort();
     try (CairnSystem cairn = new CairnSystem(); FsClient probe = cairn.probeClient(port)) {
       assertThatThrownBy(() -> probe.write("/ready-probe", new byte[4096]))
           .isInstanceOfAny(java.io.IOException.class, RuntimeException.class);
