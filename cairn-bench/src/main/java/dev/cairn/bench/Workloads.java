@@ -3,6 +3,7 @@ package dev.cairn.bench;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -420,12 +421,25 @@ final class Workloads {
         }
       }
       double seconds = seconds(start);
-      int fifth = Math.max(1, count / 5);
-      long from = count > fifth ? finishedAt[count - 1 - fifth] : start;
-      return new Timing(count, seconds, fifth / ((finishedAt[count - 1] - from) / 1e9));
+      return new Timing(count, seconds, lastFifthPerSecond(start, finishedAt));
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  /**
+   * The rate over the last fifth of the completions timed at {@code finishedAt} (at least one),
+   * from the completion before that fifth, or from {@code start} if there is none. The times are
+   * sorted first: a thread takes its slot after reading the clock, so another thread that read the
+   * clock later can take an earlier slot, and a short run then came out with a negative rate.
+   */
+  static double lastFifthPerSecond(long start, long[] finishedAt) {
+    long[] times = finishedAt.clone();
+    Arrays.sort(times);
+    int count = times.length;
+    int fifth = Math.max(1, count / 5);
+    long from = count > fifth ? times[count - 1 - fifth] : start;
+    return fifth / (Math.max(1, times[count - 1] - from) / 1e9);
   }
 
   /**

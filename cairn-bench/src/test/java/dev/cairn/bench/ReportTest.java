@@ -1,6 +1,7 @@
 package dev.cairn.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.io.IOException;
 import java.util.List;
@@ -189,6 +190,16 @@ class ReportTest {
     assertThat(run.lastFifthPerSecond()).isPositive().isFinite();
     Workloads.Timing one = Workloads.runOps(1, 1, i -> calls.incrementAndGet(), null);
     assertThat(one.lastFifthPerSecond()).isPositive().isFinite();
+  }
+
+  @Test
+  void theLastFifthIsTimedInClockOrderWhateverOrderTheThreadsRecordedIn() {
+    // 10 completions a millisecond apart, the last 3 recorded out of order, as threads finishing
+    // together can record them: the last fifth is the 2 at 9 and 10 ms, timed from the one at 8.
+    long ms = 1_000_000;
+    long[] recorded = {ms, 2 * ms, 3 * ms, 4 * ms, 5 * ms, 6 * ms, 7 * ms, 10 * ms, 9 * ms, 8 * ms};
+    assertThat(Workloads.lastFifthPerSecond(0, recorded)).isCloseTo(1000, within(1e-6));
+    assertThat(Workloads.lastFifthPerSecond(0, new long[] {4 * ms})).isCloseTo(250, within(1e-6));
   }
 
   @Test
