@@ -46,6 +46,8 @@ public final class BenchMain {
   /** The module with the HDFS side, outside the default build: it needs Hadoop's jars. */
   private static final String HDFS_MODULE = "cairn-bench-hdfs";
   private static final String HDFS_JAR_PREFIX = "cairn-bench-hdfs-";
+  /** What follows {@link #roundName} in the name of a round's driver log. */
+  private static final String DRIVER_LOG = "-driver.log";
 
   private final Path home;
   private final Path target;
@@ -380,13 +382,10 @@ public final class BenchMain {
       }
       String prefix = roundLabel(r, plan) + " ";
       for (String side : List.of("cairn", "hdfs")) {
-        readLog(dir.resolve("r" + r + "-" + side + "-driver.log"), prefix + side,
+        readLog(dir.resolve(roundName(r, side) + DRIVER_LOG), prefix + side,
             side.equals("cairn") ? c : h, errors, notes);
-        notes.addAll(serverLogFindings(dir.resolve("r" + r + "-" + side), prefix + side));
-        if (r > 0 && side.equals("cairn")) {
-          notes.addAll(SnapshotOverlaps.find(dir.resolve("r" + r + "-" + side + "-driver.log"),
-              dir.resolve("r" + r + "-" + side), prefix + side));
-        }
+        notes.addAll(serverLogFindings(dir.resolve(roundName(r, side)), prefix + side));
+        notes.addAll(snapshotNotes(dir, r, side, prefix + side));
       }
       if (r == 0) {
         continue;
@@ -561,7 +560,7 @@ public final class BenchMain {
       Map<String, Double> into, List<String> errors, List<String> notes) {
     // A training round need not be as long as a measured one: it runs every code path, and about
     // as many calls as the quick plan makes, for the JIT's profiles.
-    List<String> args = driverArgs(system, work.resolve("r" + round + "-" + system),
+    List<String> args = driverArgs(system, work.resolve(roundName(round, system)),
         round == 0 ? Math.min(256, plan.largeMib()) : plan.largeMib(),
         round == 0 ? Math.min(2000, plan.files()) : plan.files(), plan.threads(),
         round == 0 ? 0 : plan.warmUpFiles());
@@ -577,15 +576,29 @@ public final class BenchMain {
       args.add("--train");
     }
     String label = roundLabel(round, plan);
-    Path driverLog = work.resolve("r" + round + "-" + system + "-driver.log");
-    runChild(label + " " + system, clientFlags(), classPath,
-        Driver.class.getName(), args, driverLog, plan.quick() ? 1200 : 3600, into, errors, notes);
-    if (round > 0 && system.equals("cairn")) {
-      notes.addAll(SnapshotOverlaps.find(
-          driverLog, work.resolve("r" + round + "-" + system), label + " " + system));
-    }
-    keepLogsAndDelete(work.resolve("r" + round + "-" + system), work, "", label + " " + system,
+    runChild(label + " " + system, clientFlags(), classPath, Driver.class.getName(), args,
+        work.resolve(roundName(round, system) + DRIVER_LOG), plan.quick() ? 1200 : 3600, into,
+        errors, notes);
+    notes.addAll(snapshotNotes(work, round, system, label + " " + system));
+    keepLogsAndDelete(work.resolve(roundName(round, system)), work, "", label + " " + system,
         notes);
+  }
+
+  /** A round's directory in the work directory, and with {@link #DRIVER_LOG} its driver's log. */
+  static String roundName(int round, String system) {
+    return "r" + round + "-" + system;
+  }
+
+  /**
+   * The phases of a measured Cairn round that a node's namespace snapshot overlapped (see {@link
+   * SnapshotOverlaps}), from the round's logs in {@code dir}; none for HDFS or a training round.
+   */
+  static List<String> snapshotNotes(Path dir, int round, String system, String label) {
+    if (round == 0 || !system.equals("cairn")) {
+      return List.of();
+    }
+    return SnapshotOverlaps.find(dir.resolve(roundName(round, system) + DRIVER_LOG),
+        dir.resolve(roundName(round, system)), label);
   }
 
   /**
