@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * How the ./cairn launcher picks a JDK, with fake JDKs whose java prints a version: JAVA_HOME if
- * it is 21+, then java on PATH, then the newest 21+ in the install folders, else one clear line.
+ * How the ./cairn launcher picks a JDK, with fake JDKs whose java prints a version (or whose
+ * release file gives it): JAVA_HOME if it is 21+, then java on PATH, then the newest 21+ in the
+ * install folders, else one clear line.
  */
 class LauncherTest {
   @TempDir Path temp;
@@ -98,6 +99,21 @@ class LauncherTest {
     Result r = javaHome(Map.of("JAVA_HOME", jdk17.toString()));
     assertThat(r.exit()).isZero();
     assertThat(r.out().strip()).isEqualTo(jdk25 + " (Java 25)");
+  }
+
+  @Test
+  void theReleaseFileSaysTheVersionWithoutStartingJava() throws Exception {
+    Path jdk23 = temp.resolve("jvm").resolve("jdk23");
+    Path homeBin = Files.createDirectories(jdk23.resolve("bin"));
+    // A java that cannot run: only the release file can tell this JDK's version.
+    executable(homeBin.resolve("java"), "#!/bin/sh\nexit 1\n");
+    executable(homeBin.resolve("javac"), "#!/bin/sh\nexit 0\n");
+    Files.writeString(jdk23.resolve("release"),
+        "IMPLEMENTOR=\"Test\"\nJAVA_VERSION=\"23.0.2\"\n", StandardCharsets.UTF_8);
+    onPath(fakeJdk("jdk17", "17.0.9", true));
+    Result r = javaHome(Map.of("JAVA_HOME", jdk23.toString()));
+    assertThat(r.exit()).isZero();
+    assertThat(r.out().strip()).isEqualTo(jdk23 + " (Java 23)");
   }
 
   @Test
