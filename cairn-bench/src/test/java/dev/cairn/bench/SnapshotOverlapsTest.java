@@ -29,15 +29,15 @@ class SnapshotOverlapsTest {
   void namesEachMeasuredPhaseASnapshotOverlapped(@TempDir Path dir) throws IOException {
     Path driverLog = dir.resolve("r2-cairn-driver.log");
     Files.write(driverLog, DRIVER);
-    node(dir, "n1", "2026-12-07 16:18:25.000 INFO  [cairn-snapshot-writer] d.c.s.m.r."
-        + "NamespaceStateMachine - wrote namespace snapshot at (t:1, i:20000): 1 MB, copied in 7"
-        + " ms, written in 135 ms");
-    node(dir, "n2", "2026-12-07 16:18:57.028 INFO  [cairn-snapshot-writer] d.c.s.m.r."
-        + "NamespaceStateMachine - wrote namespace snapshot at (t:1, i:26667): 62 MB, copied in 24"
-        + " ms, written in 1503 ms");
-    node(dir, "n3", "2026-12-07 16:18:41.950 INFO  [cairn-snapshot-writer] d.c.s.m.r."
-        + "NamespaceStateMachine - wrote namespace snapshot at (t:1, i:33334): 9 MB, copied in 5"
-        + " ms, written in 95 ms");
+    node(dir, "n1", "2026-12-07 16:18:25.000 [cairn-snapshot-writer] INFO "
+        + "dev.cairn.server.meta.ratis.NamespaceStateMachine -"
+        + " wrote namespace snapshot at (t:1, i:20000): 1 MB, copied in 7 ms, written in 135 ms");
+    node(dir, "n2", "2026-12-07 16:18:57.028 [cairn-snapshot-writer] INFO "
+        + "dev.cairn.server.meta.ratis.NamespaceStateMachine -"
+        + " wrote namespace snapshot at (t:1, i:26667): 62 MB, copied in 24 ms, written in 1503 ms");
+    node(dir, "n3", "2026-12-07 16:18:41.950 [cairn-snapshot-writer] INFO "
+        + "dev.cairn.server.meta.ratis.NamespaceStateMachine -"
+        + " wrote namespace snapshot at (t:1, i:33334): 9 MB, copied in 5 ms, written in 95 ms");
 
     List<String> found = SnapshotOverlaps.find(driverLog, dir.resolve("r2-cairn"), "round 2/3");
 
@@ -62,6 +62,6 @@ class SnapshotOverlapsTest {
   private static void node(Path dir, String node, String line) throws IOException {
     Path log = dir.resolve("r2-cairn").resolve(node).resolve("server.log");
     Files.createDirectories(log.getParent());
-    Files.write(log, List.of("2026-12-07 16:18:10.000 INFO  [main] node starting", line));
+    Files.write(log, List.of("2026-12-07 16:18:10.000 [main] INFO node starting", line));
   }
 }

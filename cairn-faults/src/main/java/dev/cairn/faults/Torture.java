@@ -1,5 +1,6 @@
 package dev.cairn.faults;
 
+import dev.cairn.cli.Logging;
 import dev.cairn.client.CairnClient;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -17,7 +18,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * The fault-injection soak, {@code ./cairn torture --minutes N [--seed S] [--nodes 3]}: a cluster
@@ -131,9 +131,6 @@ public final class Torture {
     }
   }
 
-  /** java.util.logging keeps loggers weakly: the configured one is held here. */
-  private static final Logger GRPC_LOGGER = Logger.getLogger("io.grpc");
-
   private Torture() {}
 
   // ------------------------------------------------------------------------------ main
@@ -222,18 +219,10 @@ public final class Torture {
 
   /**
    * Only errors from Cairn and the libraries: the soak's own lines are the output. Must run before
-   * anything logs (the CLI's logback.xml reads these properties).
+   * anything logs.
    */
   static void quietLogging() {
-    if (System.getProperty("cairn.log.level") == null) {
-      System.setProperty("cairn.log.level", "ERROR");
-    }
-    if (System.getProperty("cairn.log.libraries") == null) {
-      System.setProperty("cairn.log.libraries", "ERROR");
-    }
-    // gRPC logs through java.util.logging, which logback does not see.
-    Logger.getLogger("").setLevel(Level.SEVERE);
-    GRPC_LOGGER.setLevel(Level.SEVERE);
+    Logging.setLevels("ERROR", "ERROR", Level.SEVERE);
   }
 
   // ------------------------------------------------------------------------------ the run
