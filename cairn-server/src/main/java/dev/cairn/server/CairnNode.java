@@ -323,9 +323,10 @@ public final class CairnNode implements Closeable {
       }
       registerWhenReady(meta, config, maintenance, clock);
       long beat = healing.heartbeatInterval().toMillis();
-      maintenance.scheduleWithFixedDelay(
-          new Heartbeater(config.id(), meta, peers, cluster, liveness, status, view),
-          0, beat, TimeUnit.MILLISECONDS);
+      Heartbeater heartbeater =
+          new Heartbeater(config.id(), meta, peers, cluster, liveness, status, view);
+      maintenance.scheduleWithFixedDelay(heartbeater, 0, beat, TimeUnit.MILLISECONDS);
+      meta.onLeaderChange(() -> heartbeater.leaderChanged(maintenance, beat));
       long every = config.maintenanceInterval().toMillis();
       maintenance.scheduleWithFixedDelay(healer, every, every, TimeUnit.MILLISECONDS);
       Thread scrubberThread = null;
@@ -474,7 +475,11 @@ public final class CairnNode implements Closeable {
     data.close(0);
     maintenance.shutdownNow();
     stopScrubber();
-    closeQuietly(meta);
+    try {
+      meta.kill();
+    } catch (IOException | RuntimeException e) {
+      log.warn("error while stopping the Raft server: {}", e.toString());
+    }
     closeQuietly(store);
     peers.close();
     rpcExecutor.shutdownNow();

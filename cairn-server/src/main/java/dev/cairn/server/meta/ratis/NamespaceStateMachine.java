@@ -33,6 +33,8 @@ import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -70,6 +72,14 @@ final class NamespaceStateMachine extends BaseStateMachine {
   // SyncingOutputStream for the figures).
   private static final long SNAPSHOT_SYNC_STEP = 1L << 20;
   private static final int SNAPSHOT_REST_FACTOR = 3;
+
+  /**
+   * Entries applied since the newest snapshot past which a clean stop writes one. A restarted node
+   * replays the log since its newest snapshot, and a new leader serves only once it has applied
+   * every entry up to its first of the new term: 3 local nodes restarted with 16,000 entries in
+   * their logs had a ready leader 2.6-3.2 s after its election, against 0.8-1.1 s with 200.
+   */
+  static final long STOP_SNAPSHOT_MIN_ENTRIES = 100;
 
   /**
    * Past this many times the entry threshold a snapshot is taken however small the log: a
@@ -149,6 +159,25 @@ final class NamespaceStateMachine extends BaseStateMachine {
       deletePartialSnapshots(raftStorage.getStorageDir().getStateMachineDir());
       loadSnapshot(storage.getLatestSnapshot());
     });
+  }
+
+  /** What runs when this node learns of a new leader or becomes a ready one; see RaftMeta. */
+  private volatile Runnable onLeaderChange = () -> {};
+
+  void onLeaderChange(Runnable listener) {
+    onLeaderChange = listener;
+  }
+
+  /** Ratis calls this on its own thread when this node learns of a new leader. */
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
+    onLeaderChange.run();
+  }
+
+  /** Ratis calls this when this node, as leader, has committed its first entry of the term. */
+  @Override
+  public void notifyLeaderReady() {
+    onLeaderChange.run();
   }
 
   /** Ratis pauses the state machine before it installs a snapshot and reloads it. */
@@ -252,7 +281,7 @@ final class NamespaceStateMachine extends BaseStateMachine {
     writer.execute(() -> {
       try {
         long started = System.nanoTime();
-        long bytes = writeSnapshot(state, last);
+        long bytes = writeSnapshot(state, last, SNAPSHOT_REST_FACTOR);
         snapshotBytes = bytes;
         appliedLogBytesAtSnapshot = logBytesAtCopy;
         written = Math.max(written, last.getIndex());
@@ -296,8 +325,12 @@ final class NamespaceStateMachine extends BaseStateMachine {
     return entriesSince >= entryThreshold * stretch && logBytesSince >= lastSnapshotBytes * stretch;
   }
 
-  /** Writes the snapshot and answers its size in bytes. */
-  private long writeSnapshot(Namespace.Frozen state, TermIndex last) throws IOException {
+  /**
+   * Writes the snapshot and answers its size in bytes; after each forced step the writer rests
+   * {@code restFactor} times as long as the force took.
+   */
+  private long writeSnapshot(Namespace.Frozen state, TermIndex last, int restFactor)
+      throws IOException {
     File target = storage.getSnapshotFile(last.getTerm(), last.getIndex());
     File tmp = new File(target.getParentFile(), target.getName() + TMP_SUFFIX);
     MessageDigest md5 = MD5Hash.getDigester();
@@ -307,7 +340,7 @@ final class NamespaceStateMachine extends BaseStateMachine {
     try (FileChannel ch = FileChannel.open(tmp.toPath(), StandardOpenOption.CREATE,
             StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
         OutputStream out = new BufferedOutputStream(new DigestOutputStream(
-            new SyncingOutputStream(ch, SNAPSHOT_SYNC_STEP, SNAPSHOT_REST_FACTOR), md5), 1 << 16)) {
+            new SyncingOutputStream(ch, SNAPSHOT_SYNC_STEP, restFactor), md5), 1 << 16)) {
       state.writeTo(out);
       out.flush();
       ch.force(true);
@@ -344,7 +377,54 @@ final class NamespaceStateMachine extends BaseStateMachine {
     // A snapshot being written is given up: its partial file is deleted at the next start, and
     // the log it would have replaced is still there.
     writer.shutdownNow();
+    try {
+      if (!writer.awaitTermination(10, TimeUnit.SECONDS)) {
+        log.warn("the namespace snapshot being written did not stop within 10 s");
+      }
+      snapshotOnStop();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     super.close();
+  }
+
+  /** False once {@link #skipSnapshotOnStop} was called: the node is to stop as a crash would. */
+  private volatile boolean snapshotOnStop = true;
+
+  /** The next stop writes no snapshot, as a crash would not (for tests that kill a node). */
+  void skipSnapshotOnStop() {
+    snapshotOnStop = false;
+  }
+
+  /**
+   * On a clean stop, writes a snapshot of everything applied if more than {@link
+   * #STOP_SNAPSHOT_MIN_ENTRIES} entries were applied since the newest one on disk, so that the
+   * next start loads it instead of replaying those entries. Ratis closes the state machine on the
+   * thread that applies entries, once it has applied every committed one, so the state is still.
+   * The write does not rest between its steps: the node takes no more writes. A node that crashes
+   * writes nothing and replays its log at the next start, as before; one that fails here says so
+   * and does the same.
+   */
+  private void snapshotOnStop() {
+    if (!snapshotOnStop) {
+      return;
+    }
+    TermIndex last = getLastAppliedTermIndex();
+    long newestOnDisk = Math.max(Math.max(reported, written), 0);
+    if (last == null || last.getIndex() - newestOnDisk < STOP_SNAPSHOT_MIN_ENTRIES
+        || getLifeCycleState() != LifeCycle.State.RUNNING) {
+      return;
+    }
+    try {
+      long started = System.nanoTime();
+      long bytes = writeSnapshot(namespace.freeze(), last, 0);
+      log.info("wrote namespace snapshot at {} on stop ({} entries since the last): {} MB in {} ms",
+          last, last.getIndex() - newestOnDisk, bytes / 1_000_000,
+          (System.nanoTime() - started) / 1_000_000);
+    } catch (IOException | RuntimeException e) {
+      log.warn("could not write a namespace snapshot on stop ({}); the next start replays the log",
+          e.toString());
+    }
   }
 
   /**

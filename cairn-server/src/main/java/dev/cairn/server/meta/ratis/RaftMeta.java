@@ -73,6 +73,7 @@ public final class RaftMeta implements Closeable {
   private static final long LOG_SEGMENT_BYTES = 8L << 20;
 
   private final RaftServer server;
+  private final NamespaceStateMachine stateMachine;
   private final RaftProperties properties;
   private volatile RaftClient client;
   private volatile RaftClientAsynchronousProtocol submitter;
@@ -127,7 +128,8 @@ public final class RaftMeta implements Closeable {
       });
 
   private RaftMeta(RaftServer server, RaftClient client, RaftGroup group, RaftPeerId selfId,
-      RaftProperties properties) {
+      RaftProperties properties, NamespaceStateMachine stateMachine) {
+    this.stateMachine = stateMachine;
     this.properties = properties;
     this.server = server;
     this.client = client;
@@ -200,7 +202,9 @@ public final class RaftMeta implements Closeable {
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, snapshotEvery);
     p.set("raft.server.log.purge.gap", String.valueOf(Math.min(1024, snapshotEvery)));
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
-    // Recovery then always runs from a snapshot plus the log tail, the path a crash takes too.
+    // Ratis's own snapshot on stop would be one more call of takeSnapshot, which only starts a
+    // write in the background; a clean stop writes its own instead (NamespaceStateMachine's
+    // snapshotOnStop).
     p.set("raft.server.snapshot.trigger-when-stop.enabled", "false");
     p.set("raft.server.log.segment.size.max", Long.toString(LOG_SEGMENT_BYTES));
     // The log's closed segments kept in memory: none. Every small file's bytes are in its log
@@ -234,7 +238,7 @@ public final class RaftMeta implements Closeable {
         .setOption(org.apache.ratis.server.storage.RaftStorage.StartupOption.RECOVER)
         .build();
     server.start();
-    return new RaftMeta(server, newClient(p, group), group, selfId, p);
+    return new RaftMeta(server, newClient(p, group), group, selfId, p, stateMachine);
   }
 
   /**
@@ -739,6 +743,15 @@ public final class RaftMeta implements Closeable {
     }
   }
 
+  /**
+   * Runs {@code listener} when this node learns of a new leader, and when it becomes leader and is
+   * ready to serve (its first entry of the term committed). It runs on a Raft thread: it must hand
+   * any work to a thread of its own and return.
+   */
+  public void onLeaderChange(Runnable listener) {
+    stateMachine.onLeaderChange(listener);
+  }
+
   /** The leader this node knows of, or null. */
   public String leaderId() {
     try {
@@ -805,6 +818,15 @@ public final class RaftMeta implements Closeable {
 
   public String selfId() {
     return selfId.toString();
+  }
+
+  /**
+   * Closes as a crash would leave things, for tests: the namespace writes no snapshot on the way
+   * out (a clean close may, see NamespaceStateMachine), so the next start replays the log.
+   */
+  public void kill() throws IOException {
+    stateMachine.skipSnapshotOnStop();
+    close();
   }
 
   @Override
