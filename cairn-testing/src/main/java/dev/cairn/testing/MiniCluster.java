@@ -450,6 +450,22 @@ public final class MiniCluster implements Closeable {
     }
   }
 
+  private static final Pattern SNAPSHOT_FILE = Pattern.compile("snapshot\\.\\d+_(\\d+)");
+
+  /**
+   * The indexes of the complete namespace snapshots in a snapshot directory ({@link
+   * #snapshotDir}), oldest first; partial ({@code .tmp}) files and MD5 sidecars are not counted.
+   */
+  public static List<Long> snapshotIndexes(Path smDir) throws IOException {
+    try (Stream<Path> files = Files.list(smDir)) {
+      return files.map(p -> SNAPSHOT_FILE.matcher(p.getFileName().toString()))
+          .filter(Matcher::matches)
+          .map(m -> Long.parseLong(m.group(1)))
+          .sorted()
+          .toList();
+    }
+  }
+
   /** Block size the nodes were configured with. */
   public int blockSize() {
     return settings.blockSize;

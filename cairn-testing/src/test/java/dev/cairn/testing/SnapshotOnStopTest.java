@@ -1,15 +1,10 @@
 package dev.cairn.testing;
 
+import static dev.cairn.testing.MiniCluster.snapshotIndexes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cairn.client.CairnClient;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -20,7 +15,6 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(180)
 class SnapshotOnStopTest {
-  private static final Pattern SNAPSHOT = Pattern.compile("snapshot\\.\\d+_(\\d+)");
   private static final int FILES = 150;
 
   @Test
@@ -34,19 +28,19 @@ class SnapshotOnStopTest {
       List<String> followers = cluster.ids().stream().filter(id -> !id.equals(leader)).toList();
       String stopped = followers.get(0);
       String crashed = followers.get(1);
-      assertThat(snapshots(cluster.snapshotDir(stopped))).isEmpty();
+      assertThat(snapshotIndexes(cluster.snapshotDir(stopped))).isEmpty();
 
       long applied = cluster.node(stopped).server().appliedIndex();
       cluster.stop(stopped);
       assertThat(applied).isGreaterThanOrEqualTo(FILES);
-      assertThat(snapshots(cluster.snapshotDir(stopped)))
+      assertThat(snapshotIndexes(cluster.snapshotDir(stopped)))
           .as("snapshots of %s after a clean stop at applied index %d", stopped, applied)
           .singleElement()
           .satisfies(index -> assertThat(index).isGreaterThanOrEqualTo(applied));
 
       client.write("/while-one-is-down", new byte[] {1});
       cluster.kill(crashed);
-      assertThat(snapshots(cluster.snapshotDir(crashed))).as("snapshots of a crashed node")
+      assertThat(snapshotIndexes(cluster.snapshotDir(crashed))).as("snapshots of a crashed node")
           .isEmpty();
 
       cluster.restart(stopped);
@@ -57,16 +51,6 @@ class SnapshotOnStopTest {
       assertThat(client.readAllBytes("/while-one-is-down")).containsExactly(1);
       client.write("/after", new byte[] {2});
       assertThat(client.readAllBytes("/after")).containsExactly(2);
-    }
-  }
-
-  private static List<Long> snapshots(Path smDir) throws IOException {
-    try (Stream<Path> files = Files.list(smDir)) {
-      return files.map(p -> SNAPSHOT.matcher(p.getFileName().toString()))
-          .filter(Matcher::matches)
-          .map(m -> Long.parseLong(m.group(1)))
-          .sorted()
-          .toList();
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.cairn.testing;
 
+import static dev.cairn.testing.MiniCluster.snapshotIndexes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,8 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -25,7 +24,6 @@ import org.junit.jupiter.api.Test;
  */
 class SnapshotScheduleTest {
   private static final int THRESHOLD = 50;
-  private static final Pattern SNAPSHOT = Pattern.compile("snapshot\\.\\d+_(\\d+)");
 
   private MiniCluster cluster;
 
@@ -51,8 +49,8 @@ class SnapshotScheduleTest {
         large[0] = (byte) i;
         client.write("/large" + i, large);
       }
-      await().atMost(Duration.ofSeconds(60)).until(() -> !snapshots(smDir).isEmpty());
-      long firstIndex = snapshots(smDir).getLast();
+      await().atMost(Duration.ofSeconds(60)).until(() -> !snapshotIndexes(smDir).isEmpty());
+      long firstIndex = snapshotIndexes(smDir).getLast();
       long firstBytes = Files.size(snapshotFile(smDir, firstIndex));
       assertThat(firstBytes).as("the first snapshot holds the inline files")
           .isGreaterThan(2_000_000);
@@ -70,8 +68,8 @@ class SnapshotScheduleTest {
         client.write("/large" + i, large);
       }
       await().atMost(Duration.ofSeconds(60))
-          .until(() -> snapshots(smDir).getLast() > afterSmall);
-      List<Long> kept = snapshots(smDir);
+          .until(() -> snapshotIndexes(smDir).getLast() > afterSmall);
+      List<Long> kept = snapshotIndexes(smDir);
       assertThat(kept).as("snapshots kept (the newest two), after small changes up to index %d",
           afterSmall).hasSize(2);
       assertThat(kept.getFirst()).as("no snapshot between the first and the large files after")
@@ -82,15 +80,15 @@ class SnapshotScheduleTest {
       for (int i = 0; i < 10 * THRESHOLD + 20; i++) {
         client.write("/tiny" + i, new byte[] {(byte) i});
       }
-      await().atMost(Duration.ofSeconds(60)).until(() -> snapshots(smDir).getLast() > second);
-      long third = snapshots(smDir).getLast();
+      await().atMost(Duration.ofSeconds(60)).until(() -> snapshotIndexes(smDir).getLast() > second);
+      long third = snapshotIndexes(smDir).getLast();
       assertThat(third - second)
           .as("entries between the second and the third snapshot")
           .isGreaterThanOrEqualTo(10L * THRESHOLD);
       // Once the third is in use, the first is deleted: the newest two are kept.
       await().atMost(Duration.ofSeconds(60)).until(() -> {
         client.write("/tick", new byte[] {1});
-        return snapshots(smDir).equals(List.of(second, third));
+        return snapshotIndexes(smDir).equals(List.of(second, third));
       });
       assertThat(client.readAllBytes("/small299")).containsExactly((byte) 299);
     }
@@ -111,8 +109,8 @@ class SnapshotScheduleTest {
     long[] firstIndexes = new long[ids.size()];
     for (int rank = 0; rank < ids.size(); rank++) {
       Path smDir = cluster.snapshotDir(ids.get(rank));
-      await().atMost(Duration.ofSeconds(60)).until(() -> !snapshots(smDir).isEmpty());
-      firstIndexes[rank] = snapshots(smDir).getFirst();
+      await().atMost(Duration.ofSeconds(60)).until(() -> !snapshotIndexes(smDir).isEmpty());
+      firstIndexes[rank] = snapshotIndexes(smDir).getFirst();
     }
     // Stretches 1, 4/3 and 5/3 of the threshold of 50 entries.
     assertThat(firstIndexes[0]).as("first snapshot of %s", ids.get(0))
@@ -130,17 +128,6 @@ class SnapshotScheduleTest {
     assertThat(RaftMeta.snapshotStretch("n2", peers)).isEqualTo(1 + 1 / 3.0);
     assertThat(RaftMeta.snapshotStretch("n3", peers)).isEqualTo(1 + 2 / 3.0);
     assertThat(RaftMeta.snapshotStretch("joiner", peers)).isEqualTo(1.0);
-  }
-
-  /** The indexes of the complete snapshots in the directory, oldest first. */
-  private static List<Long> snapshots(Path smDir) throws IOException {
-    try (Stream<Path> files = Files.list(smDir)) {
-      return files.map(p -> SNAPSHOT.matcher(p.getFileName().toString()))
-          .filter(Matcher::matches)
-          .map(m -> Long.parseLong(m.group(1)))
-          .sorted()
-          .toList();
-    }
   }
 
   private static Path snapshotFile(Path smDir, long index) throws IOException {
