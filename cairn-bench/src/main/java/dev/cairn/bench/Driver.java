@@ -1,8 +1,6 @@
 package dev.cairn.bench;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -137,25 +135,14 @@ public final class Driver {
    * start-to-ready time of a round. Done the same way for both systems, before the clock starts.
    */
   static void rehearseProbe(SystemUnderTest sut) throws IOException {
-    int port = closedPort();
-    boolean wrote;
+    int port = ServerProcess.freeLoopbackPort();
     try (FsClient probe = sut.probeClient(port)) {
       probe.write("/ready-probe", new byte[Workloads.SMALL_FILE_BYTES]);
-      wrote = true;
     } catch (IOException | RuntimeException expected) {
-      wrote = false;
+      return;
     }
-    if (wrote) {
-      throw new IllegalStateException("a write to 127.0.0.1:" + port + " succeeded, where nothing"
-          + " listens");
-    }
-  }
-
-  /** A port on 127.0.0.1 that the OS just handed out and that nothing listens on. */
-  static int closedPort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
+    throw new IllegalStateException("a write to 127.0.0.1:" + port + " succeeded, where nothing"
+        + " listens");
   }
 
   /**

@@ -2,6 +2,8 @@ package dev.cairn.bench;
 
 import java.io.File;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +38,16 @@ public final class ServerProcess {
     this.log = log;
     this.pidsFile = pidsFile;
     this.pipeStdio = pipeStdio;
+  }
+
+  /**
+   * A port on 127.0.0.1 that the OS just handed out and that nothing listens on now: for a server
+   * about to start, or for a client that must find nobody there.
+   */
+  public static int freeLoopbackPort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
   }
 
   /** The java binary of this JVM, which every child runs, so both systems get the same JDK. */

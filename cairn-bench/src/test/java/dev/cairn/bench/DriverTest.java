@@ -10,7 +10,7 @@ class DriverTest {
 
   @Test
   void theProbeRehearsalWritesToAPortWhereNothingListensAndGetsAFailure() throws Exception {
-    int port = Driver.closedPort();
+    int port = ServerProcess.freeLoopbackPort();
     try (CairnSystem cairn = new CairnSystem(); FsClient probe = cairn.probeClient(port)) {
       assertThatThrownBy(() -> probe.write("/ready-probe", new byte[4096]))
           .isInstanceOfAny(java.io.IOException.class, RuntimeException.class);

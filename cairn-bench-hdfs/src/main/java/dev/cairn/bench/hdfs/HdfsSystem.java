@@ -8,8 +8,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -46,10 +44,7 @@ public final class HdfsSystem implements SystemUnderTest {
   @Override
   public synchronized void launch(Path dir, List<String> serverJvmFlags, Path classDataDir,
       Path jfrDir) throws IOException {
-    int port;
-    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = probe.getLocalPort();
-    }
+    int port = ServerProcess.freeLoopbackPort();
     uri = URI.create("hdfs://127.0.0.1:" + port);
     List<String> flags = new ArrayList<>(serverJvmFlags);
     flags.addAll(ServerProcess.classDataFlags(classDataDir, "hdfs-cluster"));
