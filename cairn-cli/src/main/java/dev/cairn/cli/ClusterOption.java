@@ -2,16 +2,21 @@ package dev.cairn.cli;
 
 import dev.cairn.client.CairnClient;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The {@code --cluster} option of every command that talks to a cluster. Without it the addresses
  * come from $CAIRN_CLUSTER, then from the cluster file {@code cairn local start} writes in
  * ./cairn-local, so that right after {@code ./cairn local start} the other commands just work.
+ * With it comes {@code --failover-timeout}, how long a call rides out nodes that do not answer.
  */
 final class ClusterOption {
   static final String ENV = "CAIRN_CLUSTER";
@@ -23,13 +28,44 @@ final class ClusterOption {
           + "then ./" + LocalCluster.DEFAULT_DIR + "/" + LocalCluster.CLUSTER_FILE + ".")
   String cluster;
 
+  @Option(
+      names = "--failover-timeout",
+      paramLabel = "DURATION",
+      description = "How long a call goes on trying other nodes when the one it asked does not"
+          + " answer (default: ${DEFAULT-VALUE}); after 2s it says what it waits for.")
+  String failoverTimeout = DEFAULT_FAILOVER_TIMEOUT;
+
+  static final String DEFAULT_FAILOVER_TIMEOUT = "30s";
+
+  @Spec(Spec.Target.MIXEE) CommandSpec command;
+
   /** The addresses to use, or a usage error saying how to give them. */
   String addresses() throws UsageException {
     return resolve(cluster, System.getenv(), Path.of(""));
   }
 
+  /**
+   * A client for the cluster that, while a call goes on trying nodes that do not answer, says so
+   * on the command's error stream.
+   */
   CairnClient connect() throws UsageException {
-    return CairnClient.connect(addresses());
+    Duration timeout = Durations.parse(failoverTimeout, "--failover-timeout");
+    if (timeout.isZero()) {
+      throw new UsageException("--failover-timeout must be more than 0");
+    }
+    return connect(addresses(), timeout, command.commandLine().getErr());
+  }
+
+  /** A client for {@code addresses} that tells {@code err} what a call waits for. */
+  static CairnClient connect(String addresses, Duration failoverTimeout, PrintWriter err) {
+    return CairnClient.builder()
+        .addresses(addresses)
+        .failoverTimeout(failoverTimeout)
+        .onWaiting(note -> {
+          err.println("cairn: " + note + " (Ctrl-C to stop)");
+          err.flush();
+        })
+        .build();
   }
 
   /**

@@ -53,7 +53,9 @@ final class LocalCommand implements Callable<Integer> {
         return status;
       }
     }
-    try (CairnClient client = CairnClient.connect(cluster.addresses())) {
+    try (CairnClient client = ClusterOption.connect(cluster.addresses(),
+        Durations.parse(ClusterOption.DEFAULT_FAILOVER_TIMEOUT, "--failover-timeout"),
+        spec.commandLine().getErr())) {
       return Shell.run(client, System.getenv());
     }
   }

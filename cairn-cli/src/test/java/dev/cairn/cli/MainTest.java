@@ -91,4 +91,24 @@ class MainTest {
     assertThat(run("put", "-", "--cluster", "127.0.0.1:1")).isEqualTo(2);
     assertThat(err.toString()).contains("put - needs a REMOTE path");
   }
+
+  @Test
+  void aCommandNoNodeAnswersSaysWhatItWaitsForThenGivesUpWhenTold() {
+    // Nothing listens on port 1 of the loopback address: every try is refused.
+    assertThat(run("ls", "--cluster", "127.0.0.1:1", "--failover-timeout", "3s")).isEqualTo(1);
+    assertThat(err.toString().lines().filter(l -> l.contains("still trying")))
+        .containsExactly("cairn: list /: node 127.0.0.1:1 unreachable"
+            + " (java.net.ConnectException: Connection refused); still trying every node,"
+            + " for up to 3 s in all (Ctrl-C to stop)");
+    assertThat(err.toString()).contains("gave up after 3 s");
+  }
+
+  @Test
+  void aFailoverTimeoutThatIsNoDurationIsAUsageError() {
+    assertThat(run("ls", "--cluster", "127.0.0.1:1", "--failover-timeout", "soon")).isEqualTo(2);
+    assertThat(err.toString()).contains("--failover-timeout: 'soon' is not a duration");
+    assertThat(run("stat", "/", "--cluster", "127.0.0.1:1", "--failover-timeout", "0s"))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("--failover-timeout must be more than 0");
+  }
 }

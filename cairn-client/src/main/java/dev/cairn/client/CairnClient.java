@@ -46,9 +46,11 @@ import java.util.concurrent.Future;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -76,7 +78,7 @@ public final class CairnClient implements Closeable {
 
   private CairnClient(Builder b) {
     this.nodes = new Connections(b.addresses, b.failoverTimeout,
-        (int) TimeUnit.SECONDS.toMillis(META_DEADLINE_SECONDS));
+        (int) TimeUnit.SECONDS.toMillis(META_DEADLINE_SECONDS), b.onWaiting);
     this.inlineThreshold = b.inlineThreshold;
     this.blockSize = b.blockSize;
   }
@@ -94,6 +96,7 @@ public final class CairnClient implements Closeable {
   public static final class Builder {
     List<String> addresses = List.of();
     Duration failoverTimeout = Duration.ofSeconds(30);
+    Consumer<String> onWaiting = note -> { };
     int inlineThreshold = 64 * 1024;
     int blockSize = 8 * 1024 * 1024;
 
@@ -118,6 +121,17 @@ public final class CairnClient implements Closeable {
     /** How long a call keeps retrying on other nodes before it gives up (default 30 s). */
     public Builder failoverTimeout(Duration failoverTimeout) {
       this.failoverTimeout = failoverTimeout;
+      return this;
+    }
+
+    /**
+     * Told once per call that has failed on every node it tried for 2 s and goes on trying until
+     * the failover timeout: what failed last, and for how long the call will go on (default:
+     * nobody). A command line prints it, so that a user facing a stopped cluster or a wrong
+     * address learns why nothing happens. Called on the calling thread; keep it quick.
+     */
+    public Builder onWaiting(Consumer<String> onWaiting) {
+      this.onWaiting = Objects.requireNonNull(onWaiting);
       return this;
     }
 

@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +51,12 @@ public final class Connections implements Closeable {
 
   private final CopyOnWriteArrayList<String> addresses;
   private final Duration failoverTimeout;
+  private final Consumer<String> onWaiting;
+  /**
+   * How long a call fails before {@code onWaiting} hears of it: longer than a leader change
+   * usually takes, so that a failover the client rides through says nothing.
+   */
+  public static final Duration WAITING_NOTICE_AFTER = Duration.ofSeconds(2);
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private final MetaWire meta;
   private volatile boolean closed;
@@ -80,20 +87,24 @@ public final class Connections implements Closeable {
   };
 
   public Connections(List<String> addresses, Duration failoverTimeout) {
-    this(addresses, failoverTimeout, 15_000);
+    this(addresses, failoverTimeout, 15_000, note -> { });
   }
 
   /**
    * @param metaCallTimeoutMs how long a namespace call on the framed protocol waits for its answer
    *     before the node is taken for gone
+   * @param onWaiting told, once per call, when the call has failed on the nodes for {@link
+   *     #WAITING_NOTICE_AFTER} and goes on trying: what failed last, and for how long in all
    */
-  public Connections(List<String> addresses, Duration failoverTimeout, int metaCallTimeoutMs) {
+  public Connections(List<String> addresses, Duration failoverTimeout, int metaCallTimeoutMs,
+      Consumer<String> onWaiting) {
     if (addresses.isEmpty()) {
       throw new IllegalArgumentException("no node addresses given");
     }
     this.addresses = new CopyOnWriteArrayList<>(addresses);
     this.failoverTimeout = failoverTimeout;
     this.meta = new MetaWire(metaCallTimeoutMs);
+    this.onWaiting = onWaiting;
   }
 
   /** The addresses given, then those learned from leader hints. */
@@ -182,7 +193,10 @@ public final class Connections implements Closeable {
   }
 
   private <T> T callOnNodes(String what, OnNode<T> attempt) throws CairnException {
-    long deadline = System.nanoTime() + failoverTimeout.toNanos();
+    long started = System.nanoTime();
+    long deadline = started + failoverTimeout.toNanos();
+    long noticeAt = started + WAITING_NOTICE_AFTER.toNanos();
+    boolean noticed = false;
     int tries = 0;
     CairnException last = null;
     while (true) {
@@ -209,9 +223,15 @@ public final class Connections implements Closeable {
         last = e.cause;
       }
       tries++;
-      if (System.nanoTime() > deadline) {
+      long now = System.nanoTime();
+      if (now > deadline) {
         throw new CairnException(last.code(), last.getMessage() + "; gave up after "
-            + failoverTimeout.toSeconds() + " s and " + tries + " tries", last);
+            + shown(failoverTimeout) + " and " + tries + " tries", last);
+      }
+      if (!noticed && now >= noticeAt) {
+        noticed = true;
+        onWaiting.accept(last.getMessage() + "; still trying every node, for up to "
+            + shown(failoverTimeout) + " in all");
       }
       // Move on from the node that failed, unless another thread already did.
       if (current.compareAndSet(index, index + 1)) {
@@ -219,6 +239,11 @@ public final class Connections implements Closeable {
       }
       pause(tries);
     }
+  }
+
+  /** "30 s", or "500 ms" below a second. */
+  private static String shown(Duration d) {
+    return d.toMillis() < 1000 ? d.toMillis() + " ms" : d.toSeconds() + " s";
   }
 
   private void followHint(String answered) {
