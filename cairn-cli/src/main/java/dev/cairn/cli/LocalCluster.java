@@ -23,9 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.IntSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -45,8 +43,9 @@ import java.util.stream.Stream;
  * </pre>
  *
  * The nodes file is written before the nodes are waited for, so a restart reuses the same ids,
- * ports and data. Nodes run detached (their own session where {@code setsid} exists), so they
- * outlive the command that started them and ignore the terminal's Ctrl-C.
+ * ports and data. Nodes run detached (started in the background through sh, in their own session
+ * where {@code setsid} exists), so they outlive the command that started them, ignore the
+ * terminal's Ctrl-C, and are no children of its JVM.
  */
 final class LocalCluster {
   static final String DEFAULT_DIR = "cairn-local";
@@ -179,18 +178,19 @@ final class LocalCluster {
     // A fresh copy of the code for a whole new start; nodes restarted next to running ones get
     // the copy those run, so that one cluster never mixes two builds.
     String classPath = classPathSnapshot(alreadyRunning.isEmpty());
-    Map<String, Process> spawned = new LinkedHashMap<>();
+    Map<String, Long> spawned = new LinkedHashMap<>();
     List<Node> updated = new ArrayList<>(nodes);
     for (int i = 0; i < updated.size(); i++) {
       Node node = updated.get(i);
       if (stopped.contains(node)) {
-        Process process = spawn(node, peers, classPath);
-        spawned.put(node.id(), process);
-        updated.set(i, node.withProcess(process.pid(), process.info().startInstant()
+        long pid = spawn(node, peers, classPath);
+        spawned.put(node.id(), pid);
+        updated.set(i, node.withProcess(pid, ProcessHandle.of(pid)
+            .flatMap(p -> p.info().startInstant())
             .map(Instant::toEpochMilli).orElse(0L)));
         // Recorded at once, so that 'local stop' finds every node even if a later spawn fails.
         writeNodes(updated);
-        out.println("  " + node.id() + " on " + node.address() + ", pid " + process.pid()
+        out.println("  " + node.id() + " on " + node.address() + ", pid " + pid
             + ", log " + logFile(node));
       }
     }
@@ -413,7 +413,8 @@ final class LocalCluster {
     }
   }
 
-  private Process spawn(Node node, String peers, String classPath) throws IOException {
+  /** Starts a node and returns its pid. */
+  private long spawn(Node node, String peers, String classPath) throws IOException {
     Path nodeDir = nodeDir(node);
     Files.createDirectories(nodeDir);
     List<String> command = serverCommand(node, peers, classPath);
@@ -421,22 +422,59 @@ final class LocalCluster {
     Files.writeString(log, "=== " + Instant.now() + " cairn local: " + String.join(" ", command)
         + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
         java.nio.file.StandardOpenOption.APPEND);
-    ProcessBuilder pb = new ProcessBuilder(command)
-        .directory(nodeDir.toFile())
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-    Process process = pb.start();
-    writeAtomically(pidFile(node), process.pid() + "\n");
-    return process;
+    long pid = startInBackground(command, nodeDir, log);
+    writeAtomically(pidFile(node), pid + "\n");
+    return pid;
   }
+
+  /**
+   * Starts {@code command} in {@code dir}, its output appended to {@code log}, as a child of
+   * sh(1), which prints its pid and exits: the node is no child of this JVM. A JVM that exits
+   * while one of its threads waits for a child (the process reaper, one per child) lets that
+   * thread run for 300 ms first, and a command that had started a cluster ended that much later.
+   * Where there is no sh, the node is this JVM's child.
+   */
+  static long startInBackground(List<String> command, Path dir, Path log) throws IOException {
+    if (!Files.isExecutable(Path.of(SH))) {
+      return new ProcessBuilder(command)
+          .directory(dir.toFile())
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+          .start()
+          .pid();
+    }
+    List<String> sh = new ArrayList<>(List.of(SH, "-c",
+        "log=$1; shift; \"$@\" >>\"$log\" 2>&1 </dev/null & echo $!", "sh", log.toString()));
+    sh.addAll(command);
+    Process launcher = new ProcessBuilder(sh)
+        .directory(dir.toFile())
+        .redirectErrorStream(true)
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+        .start();
+    String said = new String(launcher.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+        .strip();
+    try {
+      launcher.waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while starting " + command.get(0), e);
+    }
+    try {
+      return Long.parseLong(said);
+    } catch (NumberFormatException e) {
+      throw new IOException("could not start " + String.join(" ", command) + ": " + said);
+    }
+  }
+
+  private static final String SH = "/bin/sh";
 
   /**
    * Polls until the client reports a leader and every node up, a spawned node exits, or the start
    * timeout passes; prints progress every few seconds and a node's log tail if it died.
    */
   private Optional<ClusterStatus> awaitReady(
-      List<Node> nodes, Map<String, Process> spawned, long startNanos)
+      List<Node> nodes, Map<String, Long> spawned, long startNanos)
       throws InterruptedException, IOException {
     long deadline = startNanos + START_TIMEOUT.toNanos();
     long nextProgress = System.nanoTime() + PROGRESS_INTERVAL.toNanos();
@@ -447,12 +485,13 @@ final class LocalCluster {
     try {
       while (true) {
         for (Node node : nodes) {
-          Process process = spawned.get(node.id());
-          boolean dead = process != null ? !process.isAlive() : process(node).isEmpty();
+          Long pid = spawned.get(node.id());
+          boolean dead = pid != null
+              ? ProcessHandle.of(pid).filter(LocalCluster::running).isEmpty()
+              : process(node).isEmpty();
           if (dead) {
-            err.println("cairn: node " + node.id() + " exited during start"
-                + (process != null ? " with status " + process.exitValue() : "")
-                + "; last lines of " + logFile(node) + ":");
+            err.println("cairn: node " + node.id() + " exited during start; last lines of "
+                + logFile(node) + ":");
             tail(logFile(node), LOG_TAIL_LINES).forEach(line -> err.println("  " + line));
             err.println("other nodes are left running; stop them with 'cairn local stop"
                 + dirFlag() + "'");
@@ -510,8 +549,29 @@ final class LocalCluster {
       return Optional.empty();
     }
     return ProcessHandle.of(node.pid())
-        .filter(ProcessHandle::isAlive)
+        .filter(LocalCluster::running)
         .filter(handle -> isNodeProcess(handle, node));
+  }
+
+  /**
+   * Alive and not a zombie. A node is no child of this JVM (see {@link #startInBackground}): when
+   * it dies, init reaps it, and until then Java takes it for alive. Where there is no /proc,
+   * {@link ProcessHandle#isAlive} alone.
+   */
+  static boolean running(ProcessHandle handle) {
+    if (!handle.isAlive()) {
+      return false;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(handle.pid()), "stat"),
+          StandardCharsets.UTF_8);
+      // pid (command) state ...: the command may hold spaces and parentheses, the state follows
+      // the last ')'.
+      int end = stat.lastIndexOf(')');
+      return end < 0 || end + 2 >= stat.length() || stat.charAt(end + 2) != 'Z';
+    } catch (IOException e) {
+      return true;
+    }
   }
 
   private boolean isNodeProcess(ProcessHandle handle, Node node) {
@@ -603,17 +663,23 @@ final class LocalCluster {
     }
   }
 
+  /**
+   * Waits up to {@code timeout} for the process to end; a zombie has (see {@link #running}).
+   * Polled: Java learns that a process that is not its child has ended by polling too.
+   */
   private static boolean awaitExit(ProcessHandle handle, Duration timeout)
       throws InterruptedException {
-    try {
-      handle.onExit().get(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS);
-      return true;
-    } catch (TimeoutException e) {
-      return !handle.isAlive();
-    } catch (ExecutionException e) {
-      return !handle.isAlive();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (running(handle)) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(EXIT_POLL.toMillis());
     }
+    return true;
   }
+
+  private static final Duration EXIT_POLL = Duration.ofMillis(20);
 
   private static String javaBinary() {
     return ProcessHandle.current().info().command()

@@ -1,6 +1,7 @@
 package dev.cairn.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -8,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayDeque;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -122,5 +124,25 @@ class LocalClusterTest {
     List<LocalCluster.Node> nodes = cluster.nodes();
     assertThat(cluster.process(nodes.get(0))).isPresent();
     assertThat(cluster.process(nodes.get(1))).as("same pid, other start").isEmpty();
+  }
+
+  @Test
+  void aNodeStartsInTheBackgroundNoChildOfThisJvmAndIsSeenToDie() throws Exception {
+    Path log = dir.resolve("server.log");
+    Files.writeString(log, "header\n");
+    long pid = LocalCluster.startInBackground(
+        List.of("/bin/sh", "-c", "echo \"started in $(pwd)\"; exec sleep 600"), dir, log);
+    ProcessHandle node = ProcessHandle.of(pid).orElseThrow();
+    try {
+      // No thread of this JVM waits for it: a JVM exits 300 ms late while one waits for a child.
+      assertThat(ProcessHandle.current().children().map(ProcessHandle::pid)).doesNotContain(pid);
+      assertThat(LocalCluster.running(node)).isTrue();
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(Files.readString(log))
+          .startsWith("header\n").contains("started in " + dir.toRealPath()));
+    } finally {
+      node.destroyForcibly();
+    }
+    // Dead, even while it waits as a zombie for init to reap it.
+    await().atMost(Duration.ofSeconds(10)).until(() -> !LocalCluster.running(node));
   }
 }
