@@ -432,19 +432,9 @@ final class LocalCluster {
    * sh(1), which prints its pid and exits: the node is no child of this JVM. A JVM that exits
    * while one of its threads waits for a child (the process reaper, one per child) lets that
    * thread run for 300 ms first, and a command that had started a cluster ended that much later.
-   * Where there is no sh, the node is this JVM's child.
    */
   static long startInBackground(List<String> command, Path dir, Path log) throws IOException {
-    if (!Files.isExecutable(Path.of(SH))) {
-      return new ProcessBuilder(command)
-          .directory(dir.toFile())
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-          .start()
-          .pid();
-    }
-    List<String> sh = new ArrayList<>(List.of(SH, "-c",
+    List<String> sh = new ArrayList<>(List.of("/bin/sh", "-c",
         "log=$1; shift; \"$@\" >>\"$log\" 2>&1 </dev/null & echo $!", "sh", log.toString()));
     sh.addAll(command);
     Process launcher = new ProcessBuilder(sh)
@@ -466,8 +456,6 @@ final class LocalCluster {
       throw new IOException("could not start " + String.join(" ", command) + ": " + said);
     }
   }
-
-  private static final String SH = "/bin/sh";
 
   /**
    * Polls until the client reports a leader and every node up, a spawned node exits, or the start

@@ -92,10 +92,6 @@ public final class Connections implements Closeable {
     }
   };
 
-  public Connections(List<String> addresses, Duration failoverTimeout) {
-    this(addresses, failoverTimeout, 15_000, note -> { });
-  }
-
   /**
    * @param metaCallTimeoutMs how long a namespace call on the framed protocol waits for its answer
    *     before the node is taken for gone
