@@ -237,6 +237,15 @@ public final class Connections implements Closeable {
         }
         last = new CairnException(ErrorCode.UNAVAILABLE,
             what + ": node " + address + " unreachable (" + e.getStatus().getCode() + ")", e);
+        if (e.getStatus().getCode() == Code.UNAVAILABLE) {
+          // A channel that failed to connect waits before it tries again (1 s, then longer),
+          // and fails every call meanwhile: a node that came up a moment later, as a starting
+          // or restarted one does, stayed unreachable to this client for seconds.
+          ManagedChannel channel = channels.get(address);
+          if (channel != null) {
+            channel.resetConnectBackoff();
+          }
+        }
       } catch (RetryableException e) {
         last = e.cause;
       }

@@ -3,6 +3,8 @@ package dev.cairn.server.replication;
 import dev.cairn.proto.NodeStatus;
 import dev.cairn.proto.NodeStatusRequest;
 import dev.cairn.server.rpc.PeerChannels;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,6 +57,11 @@ public final class ClusterProbe {
       lastSeen.put(id, clock.millis());
       return s.toBuilder().setUp(true).setAddress(address).setLastSeenMsAgo(0).build();
     } catch (RuntimeException e) {
+      if (e instanceof StatusRuntimeException sre
+          && sre.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+        // Asked again in a moment (a starting cluster is polled until every node is up).
+        peers.reconnectNow(address);
+      }
       Long seen = lastSeen.get(id);
       return NodeStatus.newBuilder()
           .setId(id)

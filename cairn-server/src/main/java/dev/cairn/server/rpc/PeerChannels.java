@@ -25,6 +25,18 @@ public final class PeerChannels implements Closeable {
         .build());
   }
 
+  /**
+   * Lets the channel to {@code address}, if one was opened, connect on its next call. A channel
+   * that failed to connect waits before it tries again (1 s, then longer) and fails every call
+   * meanwhile, so a node that has just come up would look down for that long.
+   */
+  public void reconnectNow(String address) {
+    ManagedChannel channel = channels.get(address);
+    if (channel != null) {
+      channel.resetConnectBackoff();
+    }
+  }
+
   public BlockServiceGrpc.BlockServiceStub blocks(String address) {
     return BlockServiceGrpc.newStub(channel(address));
   }
