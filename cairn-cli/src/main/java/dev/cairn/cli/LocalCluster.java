@@ -38,7 +38,8 @@ import java.util.stream.Stream;
  * DIR/nK/server.log  its stdout and stderr
  * DIR/nK/pid         its process id while it runs
  * DIR/nK/classes.aot its AOT cache (JDK 25+; classes.jsa, a class-data archive, on JDK 19-24),
- *                    which makes its later starts and its warm-up faster
+ *                    which makes its later starts and its warm-up faster; a node that maps a cache
+ *                    shared by an earlier cluster has none of its own (see NodeClassData)
  * DIR/classpath/     the copy of Cairn's jars the nodes run from
  * </pre>
  *
@@ -58,7 +59,7 @@ final class LocalCluster {
   // A node's first stop after a build writes its AOT cache, which took 10-15 s with 3 nodes
   // writing theirs at once on 2 cores; a node killed meanwhile only writes it on a later stop.
   static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
-  private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
+  private static final Duration POLL_INTERVAL = Duration.ofMillis(100);
   private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(5);
   private static final int LOG_TAIL_LINES = 20;
 
@@ -97,11 +98,18 @@ final class LocalCluster {
   private final Path dir;
   private final PrintWriter out;
   private final PrintWriter err;
+  private final NodeClassData classData;
 
+  /** A cluster whose nodes share no class data with other clusters' (see {@link NodeClassData}). */
   LocalCluster(Path dir, PrintWriter out, PrintWriter err) {
+    this(dir, out, err, new NodeClassData(null));
+  }
+
+  LocalCluster(Path dir, PrintWriter out, PrintWriter err, NodeClassData classData) {
     this.dir = dir.toAbsolutePath().normalize();
     this.out = out;
     this.err = err;
+    this.classData = classData;
   }
 
   Path dir() {
@@ -248,6 +256,7 @@ final class LocalCluster {
       updated.add(node.withProcess(0, 0));
     }
     writeNodes(updated);
+    classData.share(nodes.stream().map(this::nodeDir).toList()).ifPresent(out::println);
     out.flush();
     return Main.OK;
   }
@@ -301,7 +310,8 @@ final class LocalCluster {
   /**
    * The flags of this JVM worth giving to node JVMs: memory, module access and the warnings
    * switches the launcher sets. Debugger and agent flags are left out, since a second JVM would
-   * fight over the same port or file.
+   * fight over the same port or file, and so are the flags meant for the command alone ({@link
+   * #isCommandOnly}, and the folder of shared class data).
    */
   static List<String> childJvmFlags(List<String> flags) {
     List<String> kept = new ArrayList<>();
@@ -314,8 +324,9 @@ final class LocalCluster {
           || flag.startsWith("-Xmx")
           || flag.startsWith("-Xms")
           || flag.startsWith("-Xss")
-          || flag.startsWith("-XX:")
-          || flag.startsWith("-Dcairn.")
+          || (flag.startsWith("-XX:") && !isCommandOnly(flag))
+          || (flag.startsWith("-Dcairn.")
+              && !flag.startsWith("-D" + NodeClassData.SHARED_DIR_PROPERTY + "="))
           || flag.startsWith("-Dfile.encoding=")
           || flag.startsWith("-Djava.net.prefer");
       if (keep) {
@@ -323,6 +334,18 @@ final class LocalCluster {
       }
     }
     return kept;
+  }
+
+  /**
+   * True for a flag of the command's JVM that a node must not inherit: the launcher's limit on the
+   * command's JIT (a node runs for weeks and needs its optimizing compiler), and the command's
+   * class data (a node has its own, {@link NodeClassData}).
+   */
+  private static boolean isCommandOnly(String flag) {
+    return flag.startsWith("-XX:TieredStopAtLevel")
+        || flag.startsWith("-XX:AOT")
+        || flag.startsWith("-XX:SharedArchiveFile")
+        || flag.startsWith("-XX:+AutoCreateSharedArchive");
   }
 
   /**
@@ -347,12 +370,14 @@ final class LocalCluster {
   }
 
   /** The command line that runs {@code node} as `cairn server` from {@code classPath}. */
-  List<String> serverCommand(Node node, String peers, String classPath) {
+  List<String> serverCommand(Node node, String peers, String classPath) throws IOException {
     List<String> command = new ArrayList<>();
     setsid().ifPresent(command::add);
     command.add(javaBinary());
-    command.addAll(nodeJvmFlags(ManagementFactory.getRuntimeMXBean().getInputArguments()));
-    command.addAll(classDataFlags(nodeDir(node), classPath, Runtime.version().feature()));
+    List<String> jvmFlags = nodeJvmFlags(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.addAll(jvmFlags);
+    command.addAll(
+        classData.flags(nodeDir(node), jvmFlags, classPath, Runtime.version().feature()));
     command.add("-cp");
     command.add(classPath);
     command.add(Main.class.getName());
@@ -361,56 +386,6 @@ final class LocalCluster {
         "--listen", node.address(),
         "--peers", peers));
     return command;
-  }
-
-  /**
-   * The flags that give a node a class-data file of its own in {@code nodeDir}, so that its later
-   * starts, and its warm-up, cost less. One file per node, so that no two JVMs write one file. A
-   * JVM writes a missing file and ignores one that no longer matches the jars (a rebuild): such a
-   * one is deleted here, and the next run writes it anew.
-   *
-   * <p>From JDK 25 it is an AOT cache ({@code classes.aot}): the node's first run records the
-   * classes it loads and links, and the profiles of the methods it runs, and writes them when it
-   * stops; later runs map the classes and start compiling their hot methods from those profiles,
-   * instead of interpreting them until they have gathered new ones. On 2 cores, renames on 3
-   * fresh nodes passed 1,000 per second after 10-15 s with caches, 35-40 s without. Before JDK 25
-   * (19 and newer) it is a dynamic class-data archive ({@code classes.jsa}), which has the classes
-   * only.
-   */
-  static List<String> classDataFlags(Path nodeDir, String classPath, int jdkFeature) {
-    if (jdkFeature >= 25) {
-      Path cache = nodeDir.resolve("classes.aot");
-      deleteIfOlderThanAny(cache, classPath);
-      return List.of(Files.exists(cache) ? "-XX:AOTCache=" + cache : "-XX:AOTCacheOutput=" + cache,
-          "-Xlog:aot*=off", "-Xlog:cds*=off");
-    }
-    if (jdkFeature >= 19) {
-      Path archive = nodeDir.resolve("classes.jsa");
-      deleteIfOlderThanAny(archive, classPath);
-      return List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + archive,
-          "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
-    }
-    return List.of();
-  }
-
-  /** Deletes {@code archive} if an entry of {@code classPath} changed after it was written. */
-  private static void deleteIfOlderThanAny(Path archive, String classPath) {
-    try {
-      if (!Files.exists(archive)) {
-        return;
-      }
-      long written = Files.getLastModifiedTime(archive).toMillis();
-      for (String entry : classPath.split(File.pathSeparator)) {
-        Path p = Path.of(entry);
-        if (Files.exists(p) && Files.getLastModifiedTime(p).toMillis() > written) {
-          Files.delete(archive);
-          return;
-        }
-      }
-    } catch (IOException e) {
-      // An archive that cannot be checked or deleted only costs start time: the JVM ignores a
-      // stale one.
-    }
   }
 
   /** Starts a node and returns its pid. */

@@ -39,7 +39,8 @@ final class LocalCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   LocalCluster cluster() {
-    return new LocalCluster(dir, spec.commandLine().getOut(), spec.commandLine().getErr());
+    return new LocalCluster(dir, spec.commandLine().getOut(), spec.commandLine().getErr(),
+        NodeClassData.fromSystemProperties());
   }
 
   @Override

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
@@ -114,6 +115,53 @@ class LauncherTest {
     Result r = javaHome(Map.of("JAVA_HOME", jdk23.toString()));
     assertThat(r.exit()).isZero();
     assertThat(r.out().strip()).isEqualTo(jdk23 + " (Java 23)");
+  }
+
+  /**
+   * The JVM flags the launcher gives a command: a copy of the launcher in a folder laid out as a
+   * build, with a JDK 25 whose java prints its arguments. The command line's AOT cache is mapped
+   * only while no jar is newer than it: JDK 25 would run the cached classes of an older build.
+   */
+  @Test
+  void aCommandRunsWithoutC2AndMapsTheCommandLinesCacheOnlyWhileItIsNewerThanTheJars()
+      throws Exception {
+    Path home = Files.createDirectories(temp.resolve("cairn-home"));
+    Files.copy(launcher, home.resolve("cairn"));
+    Path target = Files.createDirectories(home.resolve("cairn-cli/target/lib"));
+    Path jar = Files.writeString(target.resolveSibling("cairn-cli-0.1.0-SNAPSHOT.jar"), "jar");
+    Path lib = Files.writeString(target.resolve("dep.jar"), "dep");
+    Path cache = Files.writeString(target.resolveSibling("cli.aot"), "cache");
+    long built = System.currentTimeMillis() - 60_000;
+    Files.setLastModifiedTime(jar, FileTime.fromMillis(built));
+    Files.setLastModifiedTime(lib, FileTime.fromMillis(built));
+    Files.setLastModifiedTime(target, FileTime.fromMillis(built));
+    Files.setLastModifiedTime(cache, FileTime.fromMillis(built + 1_000));
+    Files.writeString(home.resolve(".build-stamp"), "");
+    Path jdk = temp.resolve("jvm").resolve("jdk25");
+    Path jdkBin = Files.createDirectories(jdk.resolve("bin"));
+    executable(jdkBin.resolve("java"), "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n");
+    executable(jdkBin.resolve("javac"), "#!/bin/sh\nexit 0\n");
+    Files.writeString(jdk.resolve("release"), "JAVA_VERSION=\"25.0.1\"\n");
+
+    List<String> args = commandArgs(home, jdk);
+    assertThat(args).contains("-XX:TieredStopAtLevel=1", "-XX:AOTCache=" + cache.toRealPath())
+        .doesNotContain("-XX:CompileThresholdScaling=0.2");
+
+    Files.setLastModifiedTime(lib, FileTime.fromMillis(built + 2_000));
+    assertThat(commandArgs(home, jdk)).contains("-XX:TieredStopAtLevel=1")
+        .noneMatch(arg -> arg.startsWith("-XX:AOTCache"));
+  }
+
+  private List<String> commandArgs(Path home, Path jdk) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder("bash", home.resolve("cairn").toString(), "ls", "/");
+    pb.environment().put("JAVA_HOME", jdk.toString());
+    pb.environment().remove("CAIRN_JAVA_OPTS");
+    Path out = temp.resolve("args");
+    pb.redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT);
+    Process process = pb.start();
+    assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).isZero();
+    return Files.readAllLines(out);
   }
 
   @Test

@@ -7,7 +7,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.util.ArrayDeque;
 import java.time.Duration;
 import java.util.List;
@@ -45,14 +44,16 @@ class LocalClusterTest {
     assertThat(LocalCluster.childJvmFlags(List.of(
         "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx2g",
         "-agentlib:jdwp=transport=dt_socket,server=y,address=5005", "-javaagent:/x.jar",
-        "-Dcairn.log.level=DEBUG", "-Dsomething=else", "-XX:+UseG1GC")))
+        "-Dcairn.log.level=DEBUG", "-Dsomething=else", "-XX:+UseG1GC",
+        "-D" + NodeClassData.SHARED_DIR_PROPERTY + "=/build/class-data",
+        "-XX:TieredStopAtLevel=1", "-XX:AOTCache=/build/cli.aot", "-XX:AOTMode=auto")))
         .containsExactly("--enable-native-access=ALL-UNNAMED",
             "--sun-misc-unsafe-memory-access=allow", "-Xmx2g", "-Dcairn.log.level=DEBUG",
             "-XX:+UseG1GC");
   }
 
   @Test
-  void serverCommandRunsThisJava() {
+  void serverCommandRunsThisJava() throws Exception {
     LocalCluster cluster = cluster();
     List<String> command = cluster.serverCommand(
         new LocalCluster.Node("n1", "127.0.0.1:5000", 0), "n1=127.0.0.1:5000", "/cp/a.jar");
@@ -69,28 +70,6 @@ class LocalClusterTest {
         "-javaagent:/x.jar")))
         .containsExactly("-XX:CompileThresholdScaling=0.2", "-Xmx1g",
             "-XX:CompileThresholdScaling=1");
-  }
-
-  @Test
-  void classDataIsAnAotCacheFromJdk25WrittenOnceAndRenewedAfterARebuild() throws Exception {
-    Path node = Files.createDirectories(dir.resolve("n1"));
-    Path jar = Files.writeString(dir.resolve("a.jar"), "jar");
-    Path cache = node.resolve("classes.aot");
-    assertThat(LocalCluster.classDataFlags(node, jar.toString(), 25))
-        .contains("-XX:AOTCacheOutput=" + cache);
-    Files.writeString(cache, "cache");
-    Files.setLastModifiedTime(jar, FileTime.fromMillis(System.currentTimeMillis() - 60_000));
-    assertThat(LocalCluster.classDataFlags(node, jar.toString(), 25))
-        .contains("-XX:AOTCache=" + cache);
-    // A jar newer than the cache: the JVM would ignore it, so it is deleted and written anew.
-    Files.setLastModifiedTime(jar, FileTime.fromMillis(System.currentTimeMillis() + 60_000));
-    assertThat(LocalCluster.classDataFlags(node, jar.toString(), 25))
-        .contains("-XX:AOTCacheOutput=" + cache);
-    assertThat(cache).doesNotExist();
-    assertThat(LocalCluster.classDataFlags(node, jar.toString(), 21))
-        .contains("-XX:+AutoCreateSharedArchive",
-            "-XX:SharedArchiveFile=" + node.resolve("classes.jsa"));
-    assertThat(LocalCluster.classDataFlags(node, jar.toString(), 17)).isEmpty();
   }
 
   @Test
