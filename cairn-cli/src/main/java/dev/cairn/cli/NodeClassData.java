@@ -16,10 +16,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
@@ -33,7 +35,8 @@ import java.util.zip.CRC32C;
  * the start of 3 nodes (11-12 s without, 5-6 s with). A node's own cache serves only that node, so
  * a new cluster would start slowly every time; a finished cache is therefore also shared, in
  * {@code sharedDir}, named by a key of all it was made from ({@link #key}). A new node with no
- * cache of its own maps the shared one for its key, if there is one, and records nothing. Before
+ * cache of its own maps the shared one for its key, if there is one, and records nothing. If there
+ * is none, the first node of a start records one and the others run without. Before
  * JDK 25 (19 and newer) a node keeps a dynamic class-data archive of its own ({@code classes.jsa}),
  * which holds the classes only and is not shared.
  *
@@ -67,6 +70,8 @@ final class NodeClassData {
    * makes one of these, and the class path it starts nodes from is the copy it made itself.
    */
   private final Map<List<String>, String> keys = new HashMap<>();
+  /** Keys of the caches a node of this command records. */
+  private final Set<String> recording = new HashSet<>();
 
   /** Shares caches in the folder {@link #SHARED_DIR_PROPERTY} names, if it names one. */
   static NodeClassData fromSystemProperties() {
@@ -103,12 +108,16 @@ final class NodeClassData {
       // Of another build, or left half-written by a node killed while writing it.
       Files.deleteIfExists(own);
       Files.deleteIfExists(nodeDir.resolve(RECORDING));
+      Files.deleteIfExists(nodeDir.resolve(OWN_KEY));
       Optional<Path> shared = shared(key);
       if (shared.isPresent()) {
-        Files.deleteIfExists(nodeDir.resolve(OWN_KEY));
-        // Its time is when it was last used: the ones kept are those used last.
-        Files.setLastModifiedTime(shared.get(), FileTime.from(Instant.now()));
+        markUsed(shared.get());
         return aotFlags("-XX:AOTCache=" + shared.get());
+      }
+      if (!recording.add(key)) {
+        // Another node of this start records one already, and its stop shares it: one node
+        // writing its cache made the first stop after a build take 10-15 s less than three.
+        return List.of();
       }
       Files.createDirectories(nodeDir);
       Files.writeString(nodeDir.resolve(OWN_KEY), key + "\n", StandardCharsets.UTF_8);
@@ -127,6 +136,15 @@ final class NodeClassData {
     // Off: a cache the JVM cannot use would otherwise be reported on every start, and a node
     // runs well without one.
     return List.of(cacheFlag, "-Xlog:aot*=off", "-Xlog:cds*=off");
+  }
+
+  /** Dates the shared cache to now: the ones kept are those used last. */
+  private static void markUsed(Path shared) {
+    try {
+      Files.setLastModifiedTime(shared, FileTime.from(Instant.now()));
+    } catch (IOException e) {
+      // A folder the user may not write: it is then never pruned either.
+    }
   }
 
   /** The shared cache for {@code key}, if one has been shared. */

@@ -74,6 +74,10 @@ class NodeClassDataTest {
     assertThat(data.flags(first, FLAGS, firstJar.toString(), 25))
         .contains("-XX:AOTCacheOutput=" + first.resolve("classes.aot"));
     String key = Files.readString(first.resolve(NodeClassData.OWN_KEY)).strip();
+    // One node of a start records; the others run without class data meanwhile.
+    Path firstN2 = dir.resolve("first/n2");
+    assertThat(data.flags(firstN2, FLAGS, firstJar.toString(), 25)).isEmpty();
+    assertThat(firstN2.resolve(NodeClassData.OWN_KEY)).doesNotExist();
 
     // Nothing to share while no node has written its cache.
     assertThat(data.share(List.of(first))).isEmpty();
