@@ -59,10 +59,16 @@ public final class Nemesis {
    *
    * @throws InterruptedException if interrupted while waiting for the nemesis thread
    */
-  public synchronized void stop() throws InterruptedException {
+  public void stop() throws InterruptedException {
     stopping.countDown();
-    if (thread != null) {
-      thread.join();
+    Thread running;
+    synchronized (this) {
+      running = thread;
+    }
+    // Joined without this object's lock: the nemesis thread takes it to count a kill, and a stop
+    // that held it while joining waited for that thread forever (a test hung so, once).
+    if (running != null) {
+      running.join();
     }
   }
 
