@@ -36,7 +36,8 @@ import java.util.zip.CRC32C;
  * a new cluster would start slowly every time; a finished cache is therefore also shared, in
  * {@code sharedDir}, named by a key of all it was made from ({@link #key}). A new node with no
  * cache of its own maps the shared one for its key, if there is one, and records nothing. If there
- * is none, the first node of a start records one and the others run without. Before
+ * is none, the first node of a start records one and the others run without (where nothing is
+ * shared, every node records its own). Before
  * JDK 25 (19 and newer) a node keeps a dynamic class-data archive of its own ({@code classes.jsa}),
  * which holds the classes only and is not shared.
  *
@@ -114,9 +115,10 @@ final class NodeClassData {
         markUsed(shared.get());
         return aotFlags("-XX:AOTCache=" + shared.get());
       }
-      if (!recording.add(key)) {
+      if (sharedDir != null && !recording.add(key)) {
         // Another node of this start records one already, and its stop shares it: one node
         // writing its cache made the first stop after a build take 10-15 s less than three.
+        // Where nothing is shared, every node records its own.
         return List.of();
       }
       Files.createDirectories(nodeDir);

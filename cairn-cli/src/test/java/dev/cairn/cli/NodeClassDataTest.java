@@ -60,6 +60,13 @@ class NodeClassDataTest {
     assertThat(flags(null, node, jar, 25)).contains("-XX:AOTCacheOutput=" + cache);
     assertThat(cache).doesNotExist();
 
+    // Where nothing is shared, every node of a start records its own.
+    NodeClassData unshared = new NodeClassData(null);
+    assertThat(unshared.flags(node, FLAGS, jar.toString(), 25))
+        .contains("-XX:AOTCacheOutput=" + cache);
+    assertThat(unshared.flags(dir.resolve("n2"), FLAGS, jar.toString(), 25))
+        .contains("-XX:AOTCacheOutput=" + dir.resolve("n2/classes.aot"));
+
     assertThat(flags(null, node, jar, 21)).contains("-XX:+AutoCreateSharedArchive",
         "-XX:SharedArchiveFile=" + node.resolve("classes.jsa"));
     assertThat(flags(null, node, jar, 17)).isEmpty();
