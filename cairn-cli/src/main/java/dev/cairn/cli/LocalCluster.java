@@ -311,7 +311,7 @@ final class LocalCluster {
    * The flags of this JVM worth giving to node JVMs: memory, module access and the warnings
    * switches the launcher sets. Debugger and agent flags are left out, since a second JVM would
    * fight over the same port or file, and so are the flags meant for the command alone ({@link
-   * #isCommandOnly}, and the folder of shared class data).
+   * #isCommandOnly}).
    */
   static List<String> childJvmFlags(List<String> flags) {
     List<String> kept = new ArrayList<>();
@@ -324,9 +324,7 @@ final class LocalCluster {
           || flag.startsWith("-Xmx")
           || flag.startsWith("-Xms")
           || flag.startsWith("-Xss")
-          || (flag.startsWith("-XX:") && !isCommandOnly(flag))
-          || (flag.startsWith("-Dcairn.")
-              && !flag.startsWith("-D" + NodeClassData.SHARED_DIR_PROPERTY + "="))
+          || ((flag.startsWith("-XX:") || flag.startsWith("-Dcairn.")) && !isCommandOnly(flag))
           || flag.startsWith("-Dfile.encoding=")
           || flag.startsWith("-Djava.net.prefer");
       if (keep) {
@@ -339,10 +337,11 @@ final class LocalCluster {
   /**
    * True for a flag of the command's JVM that a node must not inherit: the launcher's limit on the
    * command's JIT (a node runs for weeks and needs its optimizing compiler), and the command's
-   * class data (a node has its own, {@link NodeClassData}).
+   * class data and folder of shared class data (a node has its own, {@link NodeClassData}).
    */
   private static boolean isCommandOnly(String flag) {
-    return flag.startsWith("-XX:TieredStopAtLevel")
+    return flag.startsWith("-D" + NodeClassData.SHARED_DIR_PROPERTY + "=")
+        || flag.startsWith("-XX:TieredStopAtLevel")
         || flag.startsWith("-XX:AOT")
         || flag.startsWith("-XX:SharedArchiveFile")
         || flag.startsWith("-XX:+AutoCreateSharedArchive");

@@ -103,7 +103,7 @@ final class NodeClassData {
         keys.put(made, key);
       }
       Path own = nodeDir.resolve(OWN_CACHE);
-      if (isFinishedCacheFor(nodeDir, key)) {
+      if (finishedCacheKey(nodeDir).filter(key::equals).isPresent()) {
         return aotFlags("-XX:AOTCache=" + own);
       }
       // Of another build, or left half-written by a node killed while writing it.
@@ -171,16 +171,12 @@ final class NodeClassData {
       return Optional.empty();
     }
     for (Path nodeDir : nodeDirs) {
-      Path own = nodeDir.resolve(OWN_CACHE);
-      Path keyFile = nodeDir.resolve(OWN_KEY);
       try {
-        if (!Files.isRegularFile(keyFile)) {
+        Optional<String> finished = finishedCacheKey(nodeDir);
+        if (finished.isEmpty()) {
           continue;
         }
-        String key = Files.readString(keyFile, StandardCharsets.UTF_8).strip();
-        if (!isFinishedCacheFor(nodeDir, key)) {
-          continue;
-        }
+        String key = finished.get();
         if (shared(key).isPresent()) {
           return Optional.empty();
         }
@@ -188,7 +184,7 @@ final class NodeClassData {
         Path target = sharedDir.resolve(SHARED_PREFIX + key + SHARED_SUFFIX);
         Path temp = Files.createTempFile(sharedDir, SHARED_PREFIX, ".tmp");
         try {
-          Files.copy(own, temp, StandardCopyOption.REPLACE_EXISTING);
+          Files.copy(nodeDir.resolve(OWN_CACHE), temp, StandardCopyOption.REPLACE_EXISTING);
           Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE,
               StandardCopyOption.REPLACE_EXISTING);
         } finally {
@@ -277,13 +273,18 @@ final class NodeClassData {
     return HexFormat.of().formatHex(hash, 0, 8);
   }
 
-  /** True if {@code nodeDir} holds a cache the JVM finished writing, made for {@code key}. */
-  private static boolean isFinishedCacheFor(Path nodeDir, String key) throws IOException {
+  /**
+   * The key of the cache in {@code nodeDir}, if the JVM finished writing it and its key was kept;
+   * empty otherwise.
+   */
+  private static Optional<String> finishedCacheKey(Path nodeDir) throws IOException {
     Path keyFile = nodeDir.resolve(OWN_KEY);
-    return Files.isRegularFile(nodeDir.resolve(OWN_CACHE))
-        && !Files.exists(nodeDir.resolve(RECORDING))
-        && Files.isRegularFile(keyFile)
-        && Files.readString(keyFile, StandardCharsets.UTF_8).strip().equals(key);
+    if (!Files.isRegularFile(nodeDir.resolve(OWN_CACHE))
+        || Files.exists(nodeDir.resolve(RECORDING))
+        || !Files.isRegularFile(keyFile)) {
+      return Optional.empty();
+    }
+    return Optional.of(Files.readString(keyFile, StandardCharsets.UTF_8).strip());
   }
 
   /** Deletes {@code archive} if an entry of {@code classPath} changed after it was written. */
